@@ -1,0 +1,50 @@
+"""kwait: watch-based Kubernetes waits and transition assertions for test suites.
+
+kwait records every state an object passes through (list, then watch from the
+list's resourceVersion, reconnecting and relisting with explicit gaps) so a
+test can assert the *path* an object took, not just where it ended up, and
+every failure explains itself.
+
+Public names are re-exported here; the modules they live in are private.
+"""
+
+from __future__ import annotations
+
+from kwait._errors import (
+    ApiBadRequestError,
+    ApiError,
+    ApiForbiddenError,
+    ApiNotFoundError,
+    ApiTransientError,
+    ApiUnauthorizedError,
+    ConnectionLostError,
+    KwaitError,
+    UnknownResourceError,
+)
+from kwait._typing import Clock
+from kwait._version import __version__
+
+__all__ = [
+    "ApiBadRequestError",
+    "ApiError",
+    "ApiForbiddenError",
+    "ApiNotFoundError",
+    "ApiTransientError",
+    "ApiUnauthorizedError",
+    "Clock",
+    "ConnectionLostError",
+    "KwaitError",
+    "UnknownResourceError",
+    "__version__",
+]
+
+
+def _publish() -> None:
+    """Make reprs and docs name public objects as ``kwait.X``."""
+    for name in __all__:
+        obj = globals()[name]
+        if getattr(obj, "__module__", "").startswith("kwait._"):
+            obj.__module__ = __name__
+
+
+_publish()

@@ -1,0 +1,149 @@
+"""kwait's exceptions.
+
+::
+
+    KwaitError
+    ├── ApiError                     the API server answered with an error Status
+    │   ├── ApiUnauthorizedError     401: credentials missing or rejected
+    │   ├── ApiForbiddenError        403: RBAC forbids what was asked
+    │   ├── ApiNotFoundError         404: the resource or object does not exist
+    │   ├── ApiBadRequestError       400/422: the request itself is wrong (bad selector ...)
+    │   └── ApiTransientError        429 or 5xx: worth retrying after a while
+    ├── ConnectionLostError          the connection dropped or a read timed out
+    └── UnknownResourceError         a resource name discovery does not know
+
+Errors that are *not* retried carry what kwait asked and what the server
+answered, so a test log says what went wrong without a debugger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiBadRequestError",
+    "ApiError",
+    "ApiForbiddenError",
+    "ApiNotFoundError",
+    "ApiTransientError",
+    "ApiUnauthorizedError",
+    "ConnectionLostError",
+    "KwaitError",
+    "UnknownResourceError",
+    "api_error_from_status",
+]
+
+
+class KwaitError(Exception):
+    """Base class of every exception kwait raises on purpose."""
+
+
+class ApiError(KwaitError):
+    """The API server answered a request with an error.
+
+    Attributes:
+        status: The HTTP status code (or the ``code`` of a watch ERROR event).
+        reason: The Status ``reason`` (``NotFound``, ``Expired`` ...), or ``""``.
+        message: The Status ``message`` the server wrote.
+        request: What kwait asked, e.g. ``"WATCH pods in namespace 'default'"``.
+        retry_after: Seconds the server asked us to wait (``Retry-After`` or
+            ``details.retryAfterSeconds``), or None.
+        body: The decoded Status object when there was one.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        *,
+        request: str = "",
+        retry_after: float | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.request = request
+        self.retry_after = retry_after
+        self.body = body
+        asked = f"{request}: " if request else ""
+        why = f"{reason}: " if reason else ""
+        super().__init__(f"{asked}the API server answered {status} {why}{message}".rstrip())
+
+
+class ApiUnauthorizedError(ApiError):
+    """401: the credentials are missing, expired or rejected."""
+
+
+class ApiForbiddenError(ApiError):
+    """403: the credentials are valid but not allowed to do what was asked."""
+
+
+class ApiNotFoundError(ApiError):
+    """404: the resource type, namespace-scoped path or object does not exist."""
+
+
+class ApiBadRequestError(ApiError):
+    """400 or 422: the request is malformed (a bad selector, an invalid option)."""
+
+
+class ApiTransientError(ApiError):
+    """429 or 5xx: the server is busy or failing; retrying later may succeed."""
+
+
+class ConnectionLostError(KwaitError):
+    """The connection to the API server dropped, was refused, or timed out."""
+
+
+class UnknownResourceError(KwaitError):
+    """A resource name that discovery does not know.
+
+    Attributes:
+        name: The name as the user wrote it.
+        suggestions: The closest names the server does serve.
+    """
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"the server has no resource named {name!r}{hint}")
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: ApiBadRequestError,
+    401: ApiUnauthorizedError,
+    403: ApiForbiddenError,
+    404: ApiNotFoundError,
+    422: ApiBadRequestError,
+    429: ApiTransientError,
+}
+
+
+def api_error_from_status(
+    status: int,
+    body: dict[str, Any] | None,
+    *,
+    request: str = "",
+    retry_after: float | None = None,
+) -> ApiError:
+    """Build the typed `ApiError` for an HTTP status and its Status body.
+
+    >>> err = api_error_from_status(404, {"reason": "NotFound", "message": 'pods "x" not found'})
+    >>> type(err).__name__, err.reason
+    ('ApiNotFoundError', 'NotFound')
+    """
+    body = body if isinstance(body, dict) else None
+    reason = str(body.get("reason", "")) if body else ""
+    message = str(body.get("message", "")) if body else ""
+    if retry_after is None and body:
+        details = body.get("details")
+        if isinstance(details, dict):
+            seconds = details.get("retryAfterSeconds")
+            if isinstance(seconds, int) and seconds > 0:
+                retry_after = float(seconds)
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = ApiTransientError if status >= 500 else ApiError  # noqa: PLR2004
+    return cls(status, reason, message, request=request, retry_after=retry_after, body=body)

@@ -1,0 +1,65 @@
+"""Protocols that kwait's parts agree on.
+
+Every wait, timeout, retry and reconnect in kwait reads time from a `Clock`.
+Two implementations ship: `kwait.SystemClock` (real time) and
+`kwait.FakeClock` (time that moves only when a test moves it, or jumps when
+every participating thread is blocked on it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A monotonic source of time that can also block a thread.
+
+    All durations are seconds as floats. `monotonic()` only ever moves
+    forward; its zero point is arbitrary.
+    """
+
+    def monotonic(self) -> float:
+        """Return the current monotonic time in seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for `seconds` of this clock's time."""
+        ...
+
+    def wait(self, cond: threading.Condition, timeout: float | None) -> bool:
+        """Wait on `cond` (whose lock the caller holds) for at most `timeout`.
+
+        Semantics of `threading.Condition.wait`, measured on this clock:
+        returns False if the timeout elapsed, True if woken (possibly
+        spuriously; callers re-check their predicate). `None` waits forever.
+        """
+        ...
+
+    def wait_for(
+        self,
+        cond: threading.Condition,
+        predicate: Callable[[], bool],
+        timeout: float | None,
+    ) -> bool:
+        """Wait until `predicate()` is true or `timeout` elapses on this clock.
+
+        Semantics of `threading.Condition.wait_for`: the caller holds the
+        lock; returns the last value of the predicate.
+        """
+        ...
+
+    def participant(self) -> AbstractContextManager[None]:
+        """Declare that the calling thread takes part in this clock's time.
+
+        A `FakeClock` in autojump mode only jumps while every participating
+        thread is blocked on the clock; background threads that kwait starts
+        (trackers, the fake API server's kubelet) enter this for their whole
+        life. For a real clock it does nothing.
+        """
+        ...
