@@ -1,0 +1,259 @@
+"""Fault injection for the fake API server.
+
+`Faults` is reached as ``server.faults``. Each method arms a fault that the
+server applies to the matching requests or watches that come *after* the
+call (``expire_open_watches`` acts on the watches open right now), so a test
+says exactly where the failure happens:
+
+>>> from kwait.testing import Faults
+>>> faults = Faults()
+>>> faults.fail_next(2, status=429, retry_after=3, verb="LIST")
+>>> faults.take_failure("LIST", "/api/v1/pods").status
+429
+>>> faults.take_failure("GET", "/api/v1/namespaces/default/pods/a") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Faults", "InjectedFailure", "WatchFault"]
+
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    410: "Expired",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+
+
+@dataclass
+class _Rule:
+    count: int
+    verb: str | None
+    path: re.Pattern[str] | None
+
+    def matches(self, verb: str, path: str) -> bool:
+        if self.verb is not None and self.verb != verb:
+            return False
+        return self.path is None or self.path.search(path) is not None
+
+
+@dataclass(frozen=True)
+class InjectedFailure:
+    """An error response the server sends instead of serving a request.
+
+    Attributes:
+        status: The HTTP status code.
+        reason: The Status ``reason``.
+        message: The Status ``message``.
+        retry_after: Seconds for ``Retry-After`` and ``details.retryAfterSeconds``, or None.
+    """
+
+    status: int
+    reason: str
+    message: str
+    retry_after: int | None
+
+
+@dataclass
+class _FailureRule(_Rule):
+    failure: InjectedFailure
+
+
+@dataclass
+class _DelayRule(_Rule):
+    seconds: float
+
+
+@dataclass(frozen=True)
+class WatchFault:
+    """What goes wrong on one watch connection.
+
+    Attributes:
+        after_events: How many events are written normally first.
+        action: ``drop`` (abrupt close), ``truncate`` (half a line, then a
+            clean end), ``expire`` (a 410 ERROR event, then a clean end),
+            ``expire_http`` (HTTP 410 instead of the stream) or ``raw``
+            (write `raw` as a line, then carry on).
+        raw: The bytes for ``raw``.
+    """
+
+    after_events: int
+    action: str
+    raw: bytes = b""
+
+
+@dataclass
+class _WatchRule(_Rule):
+    fault: WatchFault
+
+
+def _compile(path: str | None) -> re.Pattern[str] | None:
+    return None if path is None else re.compile(path)
+
+
+def _verb(verb: str | None) -> str | None:
+    return None if verb is None else verb.upper()
+
+
+class Faults:
+    """Arms failures for the requests and watches that follow.
+
+    Verbs are the API server's: ``GET``, ``LIST``, ``WATCH``, ``CREATE``,
+    ``UPDATE``, ``PATCH``, ``DELETE``. `path` is a regular expression searched
+    in the URL path (``"/pods"`` matches every pod URL). Every method is
+    thread-safe.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing armed."""
+        self._lock = threading.Lock()
+        self._failures: list[_FailureRule] = []
+        self._delays: list[_DelayRule] = []
+        self._watch: list[_WatchRule] = []
+        self.on_expire_now: Callable[[], None] | None = None
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        retry_after: int | None = None,
+        message: str | None = None,
+        verb: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `count` matching requests with an error Status.
+
+        Args:
+            count: How many requests fail.
+            status: The HTTP status (429 and 500 are the usual ones).
+            retry_after: Seconds to send as ``Retry-After`` (and in the Status details).
+            message: The Status message; a sensible default per status otherwise.
+            verb: Only requests with this verb.
+            path: Only requests whose path matches this regular expression.
+        """
+        reason = _REASONS.get(status, "InternalError")
+        if message is None:
+            message = {
+                429: "Too many requests, please try again later.",
+                500: "Internal error occurred: injected fault",
+                503: "the server is currently unable to handle the request",
+            }.get(status, f"injected fault {status}")
+        failure = InjectedFailure(status, reason, message, retry_after)
+        with self._lock:
+            self._failures.append(_FailureRule(count, _verb(verb), _compile(path), failure))
+
+    def delay(
+        self,
+        seconds: float,
+        *,
+        count: int | None = None,
+        verb: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Hold matching requests for `seconds` of the server's clock before serving them.
+
+        Args:
+            seconds: The delay.
+            count: How many requests are delayed; None means every one from now on.
+            verb: Only requests with this verb.
+            path: Only requests whose path matches this regular expression.
+        """
+        with self._lock:
+            self._delays.append(
+                _DelayRule(-1 if count is None else count, _verb(verb), _compile(path), seconds)
+            )
+
+    def drop_watch(self, after_events: int = 0, *, count: int = 1, path: str | None = None) -> None:
+        """Cut the next `count` watch connections abruptly after `after_events` events."""
+        self._arm_watch(WatchFault(after_events, "drop"), count, path)
+
+    def truncate_watch_line(
+        self, after_events: int = 0, *, count: int = 1, path: str | None = None
+    ) -> None:
+        """Send half of the event after `after_events`, without its newline, then end cleanly."""
+        self._arm_watch(WatchFault(after_events, "truncate"), count, path)
+
+    def expire_watch(
+        self,
+        after_events: int = 0,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        http: bool = False,
+    ) -> None:
+        """Make the next `count` watches end in 410 Gone.
+
+        With ``http=False`` (what a real API server does) the watch sends
+        `after_events` events, then an ERROR event with the 410 Status, then
+        ends. With ``http=True`` the connection is refused with HTTP 410.
+        """
+        action = "expire_http" if http else "expire"
+        self._arm_watch(WatchFault(after_events, action), count, path)
+
+    def inject_watch_line(
+        self, raw: bytes, after_events: int = 0, *, count: int = 1, path: str | None = None
+    ) -> None:
+        """Write `raw` and a newline into the next `count` watches (``b""``: a blank line)."""
+        self._arm_watch(WatchFault(after_events, "raw", raw), count, path)
+
+    def expire_open_watches(self) -> None:
+        """Send a 410 ERROR event to every watch open right now and end them."""
+        if self.on_expire_now is not None:
+            self.on_expire_now()
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        with self._lock:
+            self._failures.clear()
+            self._delays.clear()
+            self._watch.clear()
+
+    # ------------------------------------------------------------ used by the server
+
+    def _arm_watch(self, fault: WatchFault, count: int, path: str | None) -> None:
+        with self._lock:
+            self._watch.append(_WatchRule(count, "WATCH", _compile(path), fault))
+
+    def take_failure(self, verb: str, path: str) -> InjectedFailure | None:
+        """Consume and return the failure armed for this request, if any."""
+        with self._lock:
+            for rule in self._failures:
+                if rule.count > 0 and rule.matches(verb, path):
+                    rule.count -= 1
+                    return rule.failure
+            self._failures = [r for r in self._failures if r.count > 0]
+        return None
+
+    def take_delay(self, verb: str, path: str) -> float:
+        """Consume and return the delay armed for this request (0 if none)."""
+        with self._lock:
+            for rule in self._delays:
+                if rule.count != 0 and rule.matches(verb, path):
+                    if rule.count > 0:
+                        rule.count -= 1
+                    return rule.seconds
+            self._delays = [r for r in self._delays if r.count != 0]
+        return 0.0
+
+    def take_watch_fault(self, path: str) -> WatchFault | None:
+        """Consume and return the fault armed for a new watch on `path`, if any."""
+        with self._lock:
+            for rule in self._watch:
+                if rule.count > 0 and rule.matches("WATCH", path):
+                    rule.count -= 1
+                    return rule.fault
+            self._watch = [r for r in self._watch if r.count > 0]
+        return None
