@@ -10,6 +10,16 @@ Public names are re-exported here; the modules they live in are private.
 
 from __future__ import annotations
 
+from kwait._backoff import (
+    ApimachineryBackoff,
+    Backoff,
+    BackoffExhaustedError,
+    BackoffState,
+    ConstantBackoff,
+    ExponentialBackoff,
+)
+from kwait._clock import FakeClock, SystemClock
+from kwait._deadline import Deadline, as_deadline
 from kwait._errors import (
     ApiBadRequestError,
     ApiError,
@@ -21,6 +31,8 @@ from kwait._errors import (
     KwaitError,
     UnknownResourceError,
 )
+from kwait._retry import Retrier, RetryAttempt, RetryPolicy, is_transient
+from kwait._tenacity import ClockRetrying, tenacity_retrying, tenacity_stop_at, tenacity_wait
 from kwait._typing import Clock
 from kwait._version import __version__
 
@@ -31,11 +43,29 @@ __all__ = [
     "ApiNotFoundError",
     "ApiTransientError",
     "ApiUnauthorizedError",
+    "ApimachineryBackoff",
+    "Backoff",
+    "BackoffExhaustedError",
+    "BackoffState",
     "Clock",
+    "ClockRetrying",
     "ConnectionLostError",
+    "ConstantBackoff",
+    "Deadline",
+    "ExponentialBackoff",
+    "FakeClock",
     "KwaitError",
+    "Retrier",
+    "RetryAttempt",
+    "RetryPolicy",
+    "SystemClock",
     "UnknownResourceError",
     "__version__",
+    "as_deadline",
+    "is_transient",
+    "tenacity_retrying",
+    "tenacity_stop_at",
+    "tenacity_wait",
 ]
 
 

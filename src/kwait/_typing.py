@@ -61,5 +61,9 @@ class Clock(Protocol):
         thread is blocked on the clock; background threads that kwait starts
         (trackers, the fake API server's kubelet) enter this for their whole
         life. For a real clock it does nothing.
+
+        Participation counts from the *call*: a thread may call this, start
+        a worker, and have the worker enter the returned context manager
+        first thing, so time cannot jump while the worker is starting up.
         """
         ...

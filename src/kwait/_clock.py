@@ -1,0 +1,538 @@
+"""Clocks: real time, and fake time that a test moves (or lets jump).
+
+This is the only kwait module that reads real time. Everything else takes a
+`kwait.Clock` and asks it for the time, to sleep, or to wait on a condition.
+
+`FakeClock` never looks at real time. Its time moves only when a test calls
+`FakeClock.advance`, or, in *autojump* mode, when every participating thread is
+blocked on the clock: then time jumps straight to the earliest deadline anyone
+is waiting for, as trio's ``MockClock(autojump_threshold=0)`` does. A test that
+waits out a five-minute timeout therefore takes microseconds.
+
+How a fake wait blocks, and why it cannot deadlock
+--------------------------------------------------
+
+`FakeClock.wait` parks the calling thread on a private lock of its own and
+registers that lock with the caller's `threading.Condition` exactly as
+`threading.Condition.wait` registers its own (CPython's condition keeps its
+waiters in ``_waiters`` and wakes one by calling its ``release()``). So:
+
+- a ``notify()`` from the condition's owner wakes the fake waiter like any
+  other waiter, and the clock learns about it *at that instant* (the notifier
+  calls into the clock), so the woken thread counts as running before it has
+  even been scheduled, and autojump cannot slip in between;
+- time passing wakes a waiter by releasing its private lock; the clock never
+  acquires the caller's condition, so there is no lock order to get wrong. The
+  only lock the clock holds is its own, and while holding it, it never waits
+  for anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext, suppress
+from types import TracebackType
+from typing import Any, cast
+
+__all__ = ["FakeClock", "SystemClock"]
+
+
+class SystemClock:
+    """Real time: `time.monotonic`, `time.sleep` and `threading.Condition.wait`.
+
+    All instances are interchangeable (and compare equal): they read the same
+    time.
+
+    >>> clock = SystemClock()
+    >>> clock.monotonic() <= clock.monotonic()
+    True
+    >>> clock == SystemClock()
+    True
+    """
+
+    __slots__ = ()
+
+    def monotonic(self) -> float:
+        """Return `time.monotonic()`."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Block for `seconds` of real time (`time.sleep`)."""
+        time.sleep(seconds)
+
+    def wait(self, cond: threading.Condition, timeout: float | None) -> bool:
+        """Return `cond.wait(timeout)`; the caller holds `cond`'s lock."""
+        return cond.wait(timeout)
+
+    def wait_for(
+        self,
+        cond: threading.Condition,
+        predicate: Callable[[], bool],
+        timeout: float | None,
+    ) -> bool:
+        """Return `cond.wait_for(predicate, timeout)`; the caller holds `cond`'s lock."""
+        return cond.wait_for(predicate, timeout)
+
+    def participant(self) -> AbstractContextManager[None]:
+        """Return a context manager that does nothing: real time does not wait for anyone."""
+        return nullcontext()
+
+    def __eq__(self, other: object) -> bool:
+        """System clocks are all equal: they read the same time."""
+        return isinstance(other, SystemClock)
+
+    def __hash__(self) -> int:
+        """Hash like every other system clock."""
+        return hash(SystemClock)
+
+    def __repr__(self) -> str:
+        """Return ``SystemClock()``."""
+        return "SystemClock()"
+
+
+# --------------------------------------------------------------------------- fake time
+
+
+class _State(enum.Enum):
+    PARKED = "parked"
+    NOTIFIED = "notified"
+    TIMED_OUT = "timed out"
+    CANCELLED = "cancelled"
+
+
+class _Waiter:
+    """One thread blocked on a `FakeClock` (in sleep, wait or wait_for).
+
+    It doubles as an entry of a `threading.Condition`'s waiter queue: the
+    condition's ``notify`` calls `release`, which tells the clock.
+    """
+
+    __slots__ = ("clock", "deadline", "park", "state", "thread")
+
+    def __init__(self, clock: FakeClock, deadline: float, thread: threading.Thread) -> None:
+        self.clock = clock
+        self.deadline = deadline
+        self.thread = thread
+        self.state = _State.PARKED
+        self.park = threading.Lock()
+        self.park.acquire()
+
+    def release(self) -> None:
+        """Called by ``Condition.notify`` (under the condition's lock): wake this waiter."""
+        self.clock._wake(self)  # noqa: SLF001 - the waiter is part of the clock
+
+
+class _Participation:
+    """A thread's share in a `FakeClock`'s time; the context manager `participant` returns.
+
+    It counts from the moment it is created, so a thread can create it and hand
+    it to a thread it starts: until that thread enters it, the clock treats the
+    participant as running and does not jump.
+    """
+
+    __slots__ = ("clock", "entered", "exited", "thread")
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.thread: threading.Thread | None = None
+        self.entered = False
+        self.exited = False
+
+    def __enter__(self) -> None:
+        """Bind this participation to the calling thread."""
+        self.clock._enter(self)  # noqa: SLF001
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop counting this thread; time may jump now if everyone else is blocked."""
+        self.clock._leave(self)  # noqa: SLF001
+
+    def __repr__(self) -> str:
+        if self.exited:
+            where = "left"
+        elif self.thread is None:
+            where = "not entered yet"
+        else:
+            where = f"thread {self.thread.name!r}"
+        return f"<FakeClock participant, {where}>"
+
+
+def _condition_internals(cond: threading.Condition) -> tuple[Any, Any, Any, deque[Any]]:
+    """Return the private parts of a `threading.Condition` a fake wait needs."""
+    try:
+        parts = (
+            cond._is_owned,  # type: ignore[attr-defined]  # noqa: SLF001
+            cond._release_save,  # type: ignore[attr-defined]  # noqa: SLF001
+            cond._acquire_restore,  # type: ignore[attr-defined]  # noqa: SLF001
+            cond._waiters,  # type: ignore[attr-defined]  # noqa: SLF001
+        )
+    except AttributeError:
+        raise TypeError(
+            f"FakeClock can only wait on a threading.Condition, not {type(cond).__name__}"
+        ) from None
+    return cast("tuple[Any, Any, Any, deque[Any]]", parts)
+
+
+def _check_seconds(what: str, seconds: float) -> float:
+    value = float(seconds)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f"{what} must be a finite, non-negative number of seconds, got {seconds!r}"
+        )
+    return value
+
+
+class FakeClock:
+    """Time that moves only when a test moves it, or jumps when every participant waits.
+
+    Args:
+        start: The time `monotonic` returns at first.
+        autojump: Jump to the earliest pending deadline whenever every
+            participating thread is blocked on the clock (see `participant`).
+        stall_timeout: Real seconds a thread may stay blocked on the clock
+            before it raises `TimeoutError` with a description of the clock
+            (who is still running, what is pending) instead of hanging; None
+            (the default) waits forever, like real time would.
+
+    Participants are the thread that created the clock and every thread inside
+    ``with clock.participant():``. A participant that is running (not blocked
+    in `sleep`, `wait` or `wait_for`) holds time still; threads that do not
+    participate never hold it, although their deadlines are jumped to like
+    anyone's. A thread woken by a ``notify()`` counts as running from the
+    moment of the notify.
+
+    >>> clock = FakeClock()
+    >>> clock.advance(2.5)
+    >>> clock.monotonic()
+    2.5
+    >>> jumping = FakeClock(autojump=True)
+    >>> jumping.sleep(300)  # returns at once: the only participant is blocked
+    >>> jumping.monotonic()
+    300.0
+    """
+
+    def __init__(
+        self,
+        start: float = 0.0,
+        *,
+        autojump: bool = False,
+        stall_timeout: float | None = None,
+    ) -> None:
+        """Create a clock reading `start`, owned by (and counting) the calling thread."""
+        if not math.isfinite(start):
+            raise ValueError(f"start must be a finite number of seconds, got {start!r}")
+        if stall_timeout is not None:
+            _check_seconds("stall_timeout", stall_timeout)
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._now = float(start)
+        self._autojump = autojump
+        self._stall_timeout = stall_timeout
+        self._heap: list[tuple[float, int, _Waiter]] = []
+        self._order = itertools.count()
+        self._blocked: dict[threading.Thread, _Waiter] = {}
+        creator = _Participation(self)
+        creator.thread = threading.current_thread()
+        creator.entered = True
+        self._participants: list[_Participation] = [creator]
+        self._jumps = 0
+
+    # ------------------------------------------------------------------ reading
+    def monotonic(self) -> float:
+        """Return the current fake time in seconds."""
+        with self._lock:
+            return self._now
+
+    @property
+    def autojump(self) -> bool:
+        """Whether time jumps when every participant is blocked; settable."""
+        return self._autojump
+
+    @autojump.setter
+    def autojump(self, value: bool) -> None:
+        with self._lock:
+            self._autojump = value
+            self._jump_if_idle()
+
+    @property
+    def jumps(self) -> int:
+        """How many times autojump has moved time so far."""
+        with self._lock:
+            return self._jumps
+
+    @property
+    def blocked(self) -> int:
+        """How many threads are blocked on this clock right now."""
+        with self._lock:
+            return self._parked_count()
+
+    def _parked_count(self) -> int:
+        return sum(1 for w in self._blocked.values() if w.state is _State.PARKED)
+
+    def pending(self) -> list[float]:
+        """Return the deadlines threads are blocked on, earliest first.
+
+        Waits with no timeout are blocked too, but have no deadline to list.
+
+        >>> FakeClock().pending()
+        []
+        """
+        with self._lock:
+            return self._pending()
+
+    def _pending(self) -> list[float]:
+        return sorted(
+            w.deadline
+            for w in self._blocked.values()
+            if w.state is _State.PARKED and w.deadline != math.inf
+        )
+
+    def __repr__(self) -> str:
+        """Show the time, the mode, and who is waiting for what."""
+        with self._lock:
+            running = self._running_participants()
+            return (
+                f"FakeClock(now={self._now!r}, autojump={self._autojump}, "
+                f"pending={self._pending()!r}, running participants={running!r})"
+            )
+
+    # ------------------------------------------------------------------ moving time
+    def advance(self, seconds: float) -> None:
+        """Move time forward by `seconds` and wake every waiter whose deadline passed.
+
+        >>> clock = FakeClock(start=10.0)
+        >>> clock.advance(0.5)
+        >>> clock.monotonic()
+        10.5
+        """
+        step = _check_seconds("advance", seconds)
+        with self._lock:
+            self._now += step
+            self._fire_due()
+            self._jump_if_idle()
+            self._changed.notify_all()
+
+    def wait_for_blocked(self, count: int = 1, *, timeout: float = 10.0) -> bool:
+        """Block in *real* time until at least `count` threads are blocked on the clock.
+
+        A handshake for tests that move time by hand: start a thread that
+        sleeps on the clock, wait until it is blocked, then `advance`. The
+        calling thread counts as running meanwhile, so autojump does not jump.
+        Returns False if `timeout` real seconds pass first.
+        """
+        with self._changed:
+            return self._changed.wait_for(lambda: self._parked_count() >= count, timeout)
+
+    # ------------------------------------------------------------------ the Clock protocol
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread until the fake time has moved `seconds` forward."""
+        delay = _check_seconds("sleep length", seconds)
+        if delay == 0:
+            return
+        self._block(delay, None)
+
+    def wait(self, cond: threading.Condition, timeout: float | None) -> bool:
+        """Wait on `cond` (whose lock the caller holds) for at most `timeout` fake seconds.
+
+        The semantics of `threading.Condition.wait`: the lock is released while
+        waiting and held again on return; returns True when notified, False
+        when the timeout passed. `None` waits until notified.
+        """
+        is_owned = _condition_internals(cond)[0]
+        if not is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        if timeout is not None:
+            if math.isnan(timeout):
+                raise ValueError("timeout must be a number of seconds or None, got nan")
+            if timeout <= 0:
+                return False
+        return self._block(math.inf if timeout is None else float(timeout), cond)
+
+    def wait_for(
+        self,
+        cond: threading.Condition,
+        predicate: Callable[[], bool],
+        timeout: float | None,
+    ) -> bool:
+        """Wait until `predicate()` is true or `timeout` fake seconds pass; return its last value.
+
+        The semantics of `threading.Condition.wait_for`, on fake time: the
+        predicate is checked first, and again after every wake-up.
+        """
+        result = predicate()
+        if timeout is not None and timeout <= 0:
+            return result
+        end: float | None = None
+        remaining = timeout
+        while not result:
+            if remaining is not None:
+                if end is None:
+                    end = self.monotonic() + remaining
+                else:
+                    remaining = end - self.monotonic()
+                    if remaining <= 0:
+                        break
+            self.wait(cond, remaining)
+            result = predicate()
+        return result
+
+    def participant(self) -> AbstractContextManager[None]:
+        """Count the thread that enters the returned context manager as a participant.
+
+        Autojump waits for every participant to block on the clock. The
+        participation starts when this is *called*: a thread may call it and
+        hand the result to a thread it starts, which enters it first thing, so
+        that time cannot jump while the new thread is still starting up.
+
+        >>> clock = FakeClock(autojump=True)
+        >>> with clock.participant():
+        ...     clock.sleep(1)
+        >>> clock.monotonic()
+        1.0
+        """
+        token = _Participation(self)
+        with self._lock:
+            self._participants.append(token)
+        return token
+
+    def _enter(self, token: _Participation) -> None:
+        with self._lock:
+            if token.entered:
+                raise RuntimeError("a FakeClock participant can be entered only once")
+            token.thread = threading.current_thread()
+            token.entered = True
+
+    def _leave(self, token: _Participation) -> None:
+        with self._lock:
+            token.exited = True
+            if token in self._participants:
+                self._participants.remove(token)
+            self._jump_if_idle()
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ internals
+    def _block(self, timeout: float, cond: threading.Condition | None) -> bool:
+        """Park the calling thread until its deadline or a notify; True if notified."""
+        me = threading.current_thread()
+        internals = None if cond is None else _condition_internals(cond)
+        with self._lock:
+            if me in self._blocked:  # pragma: no cover - a thread blocks in one place at a time
+                raise RuntimeError(f"{me.name} is already blocked on this clock")
+            waiter = _Waiter(self, self._now + timeout, me)
+            self._blocked[me] = waiter
+            if waiter.deadline != math.inf:
+                heapq.heappush(self._heap, (waiter.deadline, next(self._order), waiter))
+            self._fire_due()
+            self._jump_if_idle()
+            self._changed.notify_all()
+        saved: Any = None
+        if internals is not None:
+            _, release_save, _, waiters = internals
+            waiters.append(waiter)
+            saved = release_save()
+        stalled: str | None = None
+        try:
+            if not waiter.park.acquire(timeout=self._park_timeout()):
+                stalled = self._stall(waiter)
+        finally:
+            if internals is not None:
+                _, _, acquire_restore, waiters = internals
+                acquire_restore(saved)
+                with suppress(ValueError):
+                    waiters.remove(waiter)
+            with self._lock:
+                if waiter.state is _State.PARKED:  # interrupted (KeyboardInterrupt, stall)
+                    waiter.state = _State.CANCELLED
+                del self._blocked[me]
+                self._changed.notify_all()
+        if stalled is not None:
+            raise TimeoutError(stalled)
+        return waiter.state is _State.NOTIFIED
+
+    def _park_timeout(self) -> float:
+        return -1 if self._stall_timeout is None else self._stall_timeout
+
+    def _stall(self, waiter: _Waiter) -> str | None:
+        """Describe a wait that outlasted `stall_timeout` real seconds, or None if it just woke."""
+        with self._lock:
+            if waiter.state is not _State.PARKED:
+                return None
+            running = self._running_participants()
+            pending = self._pending()
+            waiter.state = _State.CANCELLED
+            until = "a notify" if waiter.deadline == math.inf else f"fake time {waiter.deadline!r}"
+            return (
+                f"{waiter.thread.name} waited {self._stall_timeout} s of real time on "
+                f"a FakeClock for {until}; the clock reads {self._now!r}, autojump is "
+                f"{'on' if self._autojump else 'off'}, participants still running: {running}, "
+                f"pending deadlines: {pending}"
+            )
+
+    def _wake(self, waiter: _Waiter) -> None:
+        """A ``notify()`` reached `waiter`: it counts as running from now on."""
+        with self._lock:
+            if waiter.state is _State.PARKED:
+                waiter.state = _State.NOTIFIED
+                waiter.park.release()
+                self._changed.notify_all()
+
+    def _fire_due(self) -> None:
+        """Wake every parked waiter whose deadline is not after now (lock held)."""
+        heap = self._heap
+        while heap and heap[0][0] <= self._now:
+            waiter = heapq.heappop(heap)[2]
+            if waiter.state is _State.PARKED:
+                waiter.state = _State.TIMED_OUT
+                waiter.park.release()
+
+    def _running_participants(self) -> list[str]:
+        """Name the participants not blocked on the clock (lock held)."""
+        running: list[str] = []
+        for token in self._participants:
+            thread = token.thread
+            if thread is None:
+                running.append("<participant not entered yet>")
+                continue
+            if not thread.is_alive():
+                continue
+            waiter = self._blocked.get(thread)
+            if waiter is None or waiter.state is not _State.PARKED:
+                running.append(thread.name)
+        return running
+
+    def _all_participants_blocked(self) -> bool:
+        for token in self._participants:
+            thread = token.thread
+            if thread is None:
+                return False
+            waiter = self._blocked.get(thread)
+            if (waiter is None or waiter.state is not _State.PARKED) and thread.is_alive():
+                return False
+        return True
+
+    def _jump_if_idle(self) -> None:
+        """In autojump mode, jump while every participant is blocked (lock held)."""
+        if not self._autojump:
+            return
+        heap = self._heap
+        while self._all_participants_blocked():
+            while heap and heap[0][2].state is not _State.PARKED:
+                heapq.heappop(heap)
+            if not heap:
+                return
+            target = heap[0][0]
+            if target > self._now:
+                self._now = target
+                self._jumps += 1
+            self._fire_due()
