@@ -33,6 +33,8 @@ from kwait._errors import (
 )
 from kwait._retry import Retrier, RetryAttempt, RetryPolicy, is_transient
 from kwait._tenacity import ClockRetrying, tenacity_retrying, tenacity_stop_at, tenacity_wait
+from kwait._timeline import Gap, Identity, Observation, Reconnect, Timeline
+from kwait._tracker import Tracker, track
 from kwait._typing import Clock
 from kwait._version import __version__
 
@@ -54,11 +56,17 @@ __all__ = [
     "Deadline",
     "ExponentialBackoff",
     "FakeClock",
+    "Gap",
+    "Identity",
     "KwaitError",
+    "Observation",
+    "Reconnect",
     "Retrier",
     "RetryAttempt",
     "RetryPolicy",
     "SystemClock",
+    "Timeline",
+    "Tracker",
     "UnknownResourceError",
     "__version__",
     "as_deadline",
@@ -66,6 +74,7 @@ __all__ = [
     "tenacity_retrying",
     "tenacity_stop_at",
     "tenacity_wait",
+    "track",
 ]
 
 

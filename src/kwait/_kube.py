@@ -1,0 +1,410 @@
+"""The adapter to the official ``kubernetes`` client: the only module that imports it.
+
+kwait borrows the client's configuration (host, credentials, TLS, proxy) and
+its urllib3 pool, and speaks HTTP itself, on raw JSON: no model objects are
+built on the hot path, a watch's events are split on newlines as they arrive,
+and every request has a client-side read timeout, so a dead connection cannot
+hang a test. Both the pydantic-based client (36+) and the older generated one
+work, because only their configuration is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import kubernetes
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from kwait._errors import ConnectionLostError, api_error_from_status
+from kwait._resources import ResourceInfo
+from kwait._source import ExpiredError, ListResult, RawEvent
+from kwait._version import __version__
+
+__all__ = [
+    "DiscoveryCache",
+    "KubeHttp",
+    "KubeWatchSource",
+    "default_api_client",
+    "discovery_for",
+    "to_raw",
+]
+
+_STATUS_GONE = 410
+_EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
+
+
+def default_api_client() -> Any:
+    """Return an ApiClient from the kubeconfig (``KUBECONFIG``, ``~/.kube/config``) or in-cluster.
+
+    Raises `kwait.ConnectionLostError` naming both attempts when neither works.
+    """
+    try:
+        return kubernetes.config.new_client_from_config()
+    except (kubernetes.config.ConfigException, OSError, TypeError) as from_file:
+        configuration = kubernetes.client.Configuration()
+        try:
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        except kubernetes.config.ConfigException:
+            raise ConnectionLostError(
+                f"no Kubernetes configuration: kubeconfig failed ({from_file}) and this is not "
+                "a pod with a service account; pass api_client= or set KUBECONFIG"
+            ) from from_file
+        return kubernetes.client.ApiClient(configuration)
+
+
+def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
+    """Turn a client model object (or a dict) into the raw JSON dict the server would send."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raw = api_client.sanitize_for_serialization(obj)
+    if not isinstance(raw, dict):
+        raise TypeError(f"expected a Kubernetes object, got {type(obj).__name__}")
+    return raw
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class KubeHttp:
+    """Raw JSON requests with the credentials and TLS settings of an ApiClient."""
+
+    def __init__(self, api_client: Any, *, read_timeout: float = 30.0) -> None:
+        """Borrow `api_client`'s configuration and connection pool."""
+        self.api_client = api_client
+        self.configuration = api_client.configuration
+        self.pool: urllib3.PoolManager = api_client.rest_client.pool_manager
+        self.read_timeout = read_timeout
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": f"kwait/{__version__}"}
+        for setting in self.configuration.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[str(setting["key"])] = str(setting["value"])
+        if "authorization" not in {k.lower() for k in headers} and self.configuration.username:
+            headers["Authorization"] = self.configuration.get_basic_auth_token()
+        return headers
+
+    def open(
+        self,
+        path: str,
+        query: Mapping[str, str] | None,
+        *,
+        request: str,
+        read_timeout: float | None = None,
+    ) -> urllib3.BaseHTTPResponse:
+        """GET `path` without reading the body; raise typed errors for non-2xx answers."""
+        url = self.configuration.host.rstrip("/") + path
+        if query:
+            url += "?" + urlencode(query)
+        timeout = urllib3.Timeout(connect=10.0, read=read_timeout or self.read_timeout)
+        try:
+            response = self.pool.request(
+                "GET",
+                url,
+                headers=self._headers(),
+                preload_content=False,
+                timeout=timeout,
+                retries=False,
+            )
+        except (Urllib3Error, OSError) as error:
+            raise ConnectionLostError(f"{request}: {error}") from error
+        if response.status >= 300:  # noqa: PLR2004
+            try:
+                data = response.read()
+            except (Urllib3Error, OSError):
+                data = b""
+            finally:
+                response.release_conn()
+            body = _decode_status(data)
+            if response.status == _STATUS_GONE:
+                raise ExpiredError(
+                    query.get("resourceVersion", "") if query else "",
+                    str(body.get("message", "")) if body else "",
+                    body,
+                )
+            raise api_error_from_status(
+                response.status,
+                body
+                or {"message": data.decode("utf-8", "replace").strip() or response.reason or ""},
+                request=request,
+                retry_after=_retry_after(response.headers),
+            )
+        return response
+
+    def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
+        """GET `path` and decode its JSON body."""
+        response = self.open(path, query, request=request)
+        try:
+            data = response.read()
+        except (Urllib3Error, OSError) as error:
+            raise ConnectionLostError(f"{request}: {error}") from error
+        finally:
+            response.release_conn()
+        try:
+            return json.loads(data)
+        except ValueError as error:
+            raise ConnectionLostError(f"{request}: the answer is not JSON: {error}") from error
+
+
+def _decode_status(data: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+class _KubeStream:
+    """One open WATCH response, split into events as bytes arrive."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse, request: str, rv: str) -> None:
+        self._response = response
+        self._request = request
+        self._rv = rv
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        shutdown = getattr(self._response, "shutdown", None)
+        if shutdown is not None:
+            with contextlib.suppress(OSError):
+                shutdown()
+        else:  # urllib3 before 2.3: shut the socket down ourselves so a blocked read returns
+            sock = getattr(getattr(self._response, "connection", None), "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        self._response.release_conn()
+
+    def _lines(self) -> Iterator[bytes]:
+        buffer = b""
+        try:
+            for chunk in self._response.stream(65536, decode_content=True):
+                buffer += chunk
+                while True:
+                    line, newline, rest = buffer.partition(b"\n")
+                    if not newline:
+                        break
+                    buffer = rest
+                    yield line
+        except (Urllib3Error, OSError, ValueError) as error:
+            if self._closed.is_set():
+                return
+            raise ConnectionLostError(f"{self._request}: {error}") from error
+        if buffer.strip() and not self._closed.is_set():
+            raise ConnectionLostError(
+                f"{self._request}: the stream ended inside an event ({len(buffer)} bytes unread)"
+            )
+
+    def __iter__(self) -> Iterator[RawEvent]:
+        try:
+            for line in self._lines():
+                if self._closed.is_set():
+                    return
+                yield self._event(line)
+        finally:
+            self.close()
+
+    def _event(self, line: bytes) -> RawEvent:
+        try:
+            event = json.loads(line)
+            type_ = event["type"]
+            obj = event["object"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConnectionLostError(
+                f"{self._request}: malformed event line {line[:80]!r}: {error}"
+            ) from error
+        if not isinstance(obj, dict):
+            raise ConnectionLostError(f"{self._request}: event object is not a JSON object")
+        if type_ == "ERROR":
+            code = obj.get("code")
+            if code == _STATUS_GONE:
+                raise ExpiredError(self._rv, str(obj.get("message", "")), obj)
+            raise api_error_from_status(
+                code if isinstance(code, int) else 500, obj, request=self._request
+            )
+        if type_ not in _EVENT_TYPES:
+            raise ConnectionLostError(f"{self._request}: unknown event type {type_!r}")
+        return RawEvent(type_, obj)
+
+
+class KubeWatchSource:
+    """LIST and WATCH one collection over HTTP (implements `kwait._source.WatchSource`)."""
+
+    def __init__(
+        self,
+        http: KubeHttp,
+        resource: ResourceInfo,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+        watch_read_margin: float = 15.0,
+    ) -> None:
+        """Describe the collection; nothing is requested until `list` or `watch`."""
+        self.http = http
+        self.resource = resource
+        self.namespace = namespace if resource.namespaced else None
+        self.label_selector = label_selector or None
+        self.field_selector = field_selector or None
+        self.page_size = page_size
+        self.watch_read_margin = watch_read_margin
+        self.path = resource.collection_path(self.namespace)
+
+    def describe(self) -> str:
+        """Say what this source watches, in words a test log reader understands."""
+        parts = [self.resource.qualified]
+        if self.resource.namespaced:
+            parts.append(
+                f"in namespace {self.namespace!r}" if self.namespace else "in all namespaces"
+            )
+        if self.label_selector:
+            parts.append(f"with labelSelector {self.label_selector!r}")
+        if self.field_selector:
+            parts.append(f"with fieldSelector {self.field_selector!r}")
+        return " ".join(parts)
+
+    def _selectors(self) -> dict[str, str]:
+        query: dict[str, str] = {}
+        if self.label_selector:
+            query["labelSelector"] = self.label_selector
+        if self.field_selector:
+            query["fieldSelector"] = self.field_selector
+        return query
+
+    def list(self) -> ListResult:
+        """LIST every page at one consistent resourceVersion."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        pages = 0
+        rv = ""
+        while True:
+            query = self._selectors()
+            query["limit"] = str(self.page_size)
+            if token:
+                query["continue"] = token
+            body = self.http.get_json(self.path, query, request=f"LIST {self.describe()}")
+            pages += 1
+            kind = str(body.get("kind", ""))
+            item_kind = kind.removesuffix("List") if kind.endswith("List") else kind
+            api_version = str(body.get("apiVersion", self.resource.api_version))
+            for item in body.get("items") or []:
+                # List items of built-in kinds carry no kind/apiVersion; restore them.
+                item.setdefault("kind", item_kind or self.resource.kind)
+                item.setdefault("apiVersion", api_version)
+                items.append(item)
+            meta = body.get("metadata") or {}
+            rv = rv or str(meta.get("resourceVersion", ""))
+            token = str(meta.get("continue") or "")
+            if not token:
+                return ListResult(items, rv, pages)
+
+    def watch(self, resource_version: str, timeout_seconds: int) -> _KubeStream:
+        """Open a WATCH from `resource_version` with bookmarks and a server-side timeout."""
+        query = self._selectors()
+        query.update(
+            {
+                "watch": "true",
+                "allowWatchBookmarks": "true",
+                "resourceVersion": resource_version,
+                "timeoutSeconds": str(timeout_seconds),
+            }
+        )
+        request = f"WATCH {self.describe()} from resourceVersion {resource_version}"
+        response = self.http.open(
+            self.path,
+            query,
+            request=request,
+            read_timeout=timeout_seconds + self.watch_read_margin,
+        )
+        return _KubeStream(response, request, resource_version)
+
+
+class DiscoveryCache:
+    """The resources a server serves, read once through discovery and kept."""
+
+    def __init__(self, http: KubeHttp) -> None:
+        """Remember the connection; discovery happens on first use."""
+        self.http = http
+        self._resources: list[ResourceInfo] | None = None
+        self._lock = threading.Lock()
+
+    def resources(self, *, refresh: bool = False) -> list[ResourceInfo]:
+        """Return every (non-sub)resource of every group version, preferred versions first."""
+        with self._lock:
+            if self._resources is None or refresh:
+                self._resources = self._discover()
+            return self._resources
+
+    def _group_version(
+        self, path: str, group: str, version: str, *, preferred: bool
+    ) -> list[ResourceInfo]:
+        body = self.http.get_json(path, None, request=f"discovery {path}")
+        out = []
+        for res in body.get("resources") or []:
+            name = str(res.get("name", ""))
+            if not name or "/" in name:
+                continue
+            out.append(
+                ResourceInfo(
+                    group=group,
+                    version=version,
+                    plural=name,
+                    kind=str(res.get("kind", "")),
+                    namespaced=bool(res.get("namespaced", False)),
+                    singular=str(res.get("singularName") or ""),
+                    short_names=tuple(res.get("shortNames") or ()),
+                    verbs=tuple(res.get("verbs") or ()),
+                    preferred=preferred,
+                )
+            )
+        return out
+
+    def _discover(self) -> list[ResourceInfo]:
+        found: list[ResourceInfo] = []
+        core = self.http.get_json("/api", None, request="discovery /api")
+        for version in core.get("versions") or ["v1"]:
+            found += self._group_version(f"/api/{version}", "", str(version), preferred=True)
+        groups = self.http.get_json("/apis", None, request="discovery /apis")
+        for group in groups.get("groups") or []:
+            name = str(group.get("name", ""))
+            preferred = (group.get("preferredVersion") or {}).get("groupVersion")
+            for gv in group.get("versions") or []:
+                group_version = str(gv.get("groupVersion", ""))
+                version = str(gv.get("version", ""))
+                found += self._group_version(
+                    f"/apis/{group_version}", name, version, preferred=group_version == preferred
+                )
+        return found
+
+
+_DISCOVERY: weakref.WeakKeyDictionary[Any, DiscoveryCache] = weakref.WeakKeyDictionary()
+_DISCOVERY_LOCK = threading.Lock()
+
+
+def discovery_for(api_client: Any, http: KubeHttp) -> DiscoveryCache:
+    """Return the discovery cache kept for `api_client` (one per client, reused by trackers)."""
+    with _DISCOVERY_LOCK:
+        cache = _DISCOVERY.get(api_client)
+        if cache is None:
+            cache = DiscoveryCache(http)
+            _DISCOVERY[api_client] = cache
+        return cache

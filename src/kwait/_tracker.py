@@ -1,0 +1,262 @@
+"""Trackers: start recording before the test acts, read the timeline after.
+
+A `Tracker` owns a background thread running the watch engine into a
+`Recorder`. Entering it (or calling `start`) returns once the initial LIST is
+recorded, so whatever the test does next is observed. Leaving it (or `stop`)
+closes the stream and joins the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from typing_extensions import Self
+
+from kwait._backoff import Backoff
+from kwait._engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
+from kwait._errors import KwaitError
+from kwait._source import WatchSource
+from kwait._timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
+from kwait._typing import Clock
+
+__all__ = ["Tracker", "track"]
+
+_JOIN_SECONDS = 30.0
+
+
+def _system_clock() -> Clock:
+    from kwait._clock import SystemClock  # noqa: PLC0415 - avoids an import cycle at load
+
+    return SystemClock()
+
+
+class Tracker:
+    """Record every state of the objects a collection holds, from before the test acts.
+
+    Target one object by name (it may not exist yet), or a label/field selector,
+    in one namespace or all; any resource, named as kubectl users name it.
+
+    Example, with the in-process API server from `kwait.testing`::
+
+        with kwait.track("pods", "web-0", namespace="ci", api_client=client) as tracker:
+            create_the_pod()
+            tracker.wait_for(...)
+        print(tracker.timeline())
+    """
+
+    def __init__(
+        self,
+        resource: str | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        *,
+        namespace: str | None = None,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        api_client: Any = None,
+        clock: Clock | None = None,
+        keep_objects: int = DEFAULT_KEEP_OBJECTS,
+        timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff | None = None,
+        source: WatchSource | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
+        """Describe what to track; nothing is requested until `start`.
+
+        Args:
+            resource: ``"pods"``, ``"po"``, ``"deployments.apps"``, ``"Deployment"``, or an
+                object/manifest (its apiVersion and kind, and its name and namespace
+                unless given here).
+            name: Track only the object with this name (created later is fine).
+            namespace: The namespace of a namespaced resource (default ``"default"``).
+            all_namespaces: Track across every namespace.
+            label_selector: A label selector, e.g. ``"app=web,tier!=cache"``.
+            field_selector: A field selector, e.g. ``"status.phase=Running"``.
+            api_client: A ``kubernetes.client.ApiClient``; by default the kubeconfig
+                (``KUBECONFIG`` or ``~/.kube/config``) or the in-cluster config.
+            clock: The clock every wait and reconnect reads; `kwait.SystemClock` by default.
+            keep_objects: How many observations keep their full object (memory bound).
+            timeout_seconds: The server-side timeout of each watch request.
+            backoff: The reconnect backoff (default: 0.1 s doubling to 10 s, jittered).
+            source: A ready `WatchSource` instead of the API server (scripted tests).
+            start_timeout: How long `start` waits for the initial LIST.
+        """
+        if all_namespaces and namespace:
+            raise ValueError("give either namespace= or all_namespaces=True, not both")
+        if source is None and resource is None:
+            raise ValueError("say what to track: a resource name or object, or source=")
+        if isinstance(resource, Mapping):
+            meta = resource.get("metadata") or {}
+            name = name or meta.get("name") or None
+            if not all_namespaces:
+                namespace = namespace or meta.get("namespace") or None
+        self.resource = resource
+        self.name = name
+        self.namespace = namespace
+        self.all_namespaces = all_namespaces
+        self.label_selector = label_selector
+        self.field_selector = field_selector
+        self.api_client = api_client
+        self.clock: Clock = clock if clock is not None else _system_clock()
+        self.start_timeout = start_timeout
+        self.recorder = Recorder(self.clock, keep_objects=keep_objects)
+        self._source = source
+        self._timeout_seconds = timeout_seconds
+        self._backoff = backoff
+        self._engine: WatchEngine | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ source
+    def _build_source(self) -> WatchSource:
+        from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
+        from kwait._resources import resolve_resource  # noqa: PLC0415
+
+        client = self.api_client if self.api_client is not None else _kube.default_api_client()
+        self.api_client = client
+        http = _kube.KubeHttp(client)
+        discovery = _kube.discovery_for(client, http)
+        assert self.resource is not None  # noqa: S101 - checked in __init__
+        info = resolve_resource(self.resource, discovery.resources())
+        fields = [f"metadata.name={self.name}"] if self.name else []
+        if self.field_selector:
+            fields.append(self.field_selector)
+        namespace = None
+        if info.namespaced and not self.all_namespaces:
+            namespace = self.namespace or "default"
+        self.namespace = namespace
+        return _kube.KubeWatchSource(
+            http,
+            info,
+            namespace=namespace,
+            label_selector=self.label_selector,
+            field_selector=",".join(fields) or None,
+        )
+
+    @property
+    def source(self) -> WatchSource:
+        """The source of LISTs and WATCHes (built from the API client on first use)."""
+        if self._source is None:
+            self._source = self._build_source()
+        return self._source
+
+    def describe(self) -> str:
+        """Say what this tracker watches."""
+        return self.source.describe()
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        """True between a successful `start` and `stop` while the engine is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Self:
+        """Start recording and return once the initial LIST is recorded.
+
+        Raises the engine's error (a typed `kwait.ApiError`, or
+        `kwait.ConnectionLostError`) when the initial LIST cannot be had.
+        """
+        if self._engine is not None:
+            raise RuntimeError("a tracker can be started only once")
+        engine = WatchEngine(
+            self.source,
+            self.recorder,
+            self.clock,
+            backoff=self._backoff,
+            timeout_seconds=self._timeout_seconds,
+        )
+        self._engine = engine
+        self._thread = threading.Thread(
+            target=engine.run, name=f"kwait-tracker {self.source.describe()}", daemon=True
+        )
+        self._thread.start()
+        synced = self.recorder.wait_synced(self.start_timeout)
+        error = self.recorder.error
+        if not synced and error is not None:
+            self.stop()
+            raise error
+        if not synced:
+            self.stop()
+            raise KwaitError(
+                f"tracking {self.source.describe()}: the initial LIST did not complete within "
+                f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
+            )
+        return self
+
+    def _last_reconnects(self) -> str:
+        reasons = [e.reason for e in self.recorder.entries() if hasattr(e, "reason")]
+        return "; ".join(reasons[-3:]) or "none recorded"
+
+    def stop(self) -> None:
+        """Stop recording: close the stream, interrupt waits, join the thread."""
+        if self._engine is not None:
+            self._engine.stop()
+        if self._thread is not None:
+            self._thread.join(_JOIN_SECONDS)
+            if self._thread.is_alive():  # pragma: no cover - would be a kwait bug
+                raise RuntimeError(f"the tracker thread {self._thread.name!r} did not stop")
+
+    def __enter__(self) -> Self:
+        """Start recording (see `start`)."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop recording (see `stop`)."""
+        self.stop()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def resource_version(self) -> str:
+        """The resourceVersion the engine would resume from now."""
+        return self._engine.resource_version if self._engine is not None else ""
+
+    def entries(self, start: int = 0) -> list[Entry]:
+        """Every entry (observations, gaps, reconnects) from sequence number `start` on."""
+        return self.recorder.entries(start)
+
+    def identities(self) -> list[Identity]:
+        """Every object identity seen, in order of first appearance."""
+        return self.recorder.identities()
+
+    def timelines(self) -> dict[Identity, Timeline]:
+        """A snapshot of every identity's timeline."""
+        return self.recorder.timelines()
+
+    def timeline(self, name: str | None = None, *, namespace: str | None = None) -> Timeline:
+        """The timeline of the newest identity named `name` (default: the tracked name).
+
+        Raises `LookupError` when no such object was observed; with several
+        identities of that name (deleted and recreated), use `timelines`.
+        """
+        wanted = name or self.name
+        found = [
+            ident
+            for ident in self.recorder.identities()
+            if (wanted is None or ident.name == wanted)
+            and (namespace is None or ident.namespace == namespace)
+        ]
+        if not found:
+            what = f"named {wanted!r}" if wanted else "at all"
+            raise LookupError(f"no object {what} was observed by {self.describe()}")
+        if wanted is None and len({i.name for i in found}) > 1:
+            raise LookupError("this tracker saw several objects; pass the name you want")
+        return self.recorder.timeline_of(found[-1])
+
+
+def track(
+    resource: str | Mapping[str, Any] | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Tracker:
+    """Create a `Tracker` (use it as a context manager so it starts before the test acts).
+
+    Takes the same arguments as `Tracker`.
+    """
+    return Tracker(resource, name, **options)
