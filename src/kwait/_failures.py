@@ -1,0 +1,105 @@
+"""Exceptions for failed expectations; each carries a `kwait.Report` and prints it.
+
+::
+
+    KwaitError
+    └── ExpectationError             an expectation about objects' states failed
+        ├── TransitionMismatchError  a pattern became impossible (fail-fast)
+        ├── WaitTimeoutError         the deadline passed first (also a TimeoutError)
+        ├── NeverViolatedError       a never/consistently assertion saw a violation
+        ├── CountMismatchError       a change count is outside its bounds
+        └── UndecidableError         the answer depends on states hidden in a gap
+
+``str(error)`` is the report as text (timeline table, progress, Events, last
+state); ``error.report.to_json()`` is the same for CI artifacts.
+"""
+
+from __future__ import annotations
+
+from kwait._errors import KwaitError
+from kwait._patterns import Status
+from kwait._report import Report
+
+__all__ = [
+    "CountMismatchError",
+    "ExpectationError",
+    "NeverViolatedError",
+    "TransitionMismatchError",
+    "UndecidableError",
+    "WaitTimeoutError",
+    "error_for",
+]
+
+
+class ExpectationError(KwaitError):
+    """An expectation about objects' states failed.
+
+    Attributes:
+        report: The `kwait.Report`: summary, then per object the timeline,
+            progress, Events and last state.
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(report.summary)
+
+    def __str__(self) -> str:
+        """Render the whole report (bounded)."""
+        return self.report.to_text()
+
+    def __reduce__(self) -> tuple[type[ExpectationError], tuple[Report]]:
+        """Pickle with the report (the default would pass the summary as the report)."""
+        return (type(self), (self.report,))
+
+
+class TransitionMismatchError(ExpectationError):
+    """An object's states can no longer match the expected pattern.
+
+    Raised as soon as it is certain: a forbidden state, the object deleted, or
+    a terminal state from which the rest of the pattern cannot follow.
+    """
+
+
+class WaitTimeoutError(ExpectationError, TimeoutError):
+    """The deadline passed before the expectation was met."""
+
+
+class NeverViolatedError(ExpectationError):
+    """A ``never``/``consistently`` assertion saw a violating state (on that event)."""
+
+
+class CountMismatchError(ExpectationError):
+    """An object changed more (or fewer) times than expected."""
+
+
+class UndecidableError(ExpectationError):
+    """The answer depends on what happened inside a gap in the observations.
+
+    The report names the gap (its resourceVersions and reason). kwait neither
+    passes nor fails such an expectation silently.
+    """
+
+
+def error_for(report: Report) -> ExpectationError:
+    """Return the exception that fits a report: by its kind and its objects' verdicts.
+
+    A definite failure (impossible, or unmet when the window closed) wins over
+    an undecidable object: ``wait`` and ``transitions`` reports become
+    `WaitTimeoutError` when nothing failed before the deadline; ``never`` becomes
+    `NeverViolatedError`, ``count`` `CountMismatchError`. Only when every
+    failing object is undecidable is it `UndecidableError`.
+
+    >>> error_for(Report("wait", "pod/web not Ready within 30s")).__class__.__name__
+    'WaitTimeoutError'
+    """
+    statuses = report.statuses()
+    definite = statuses & {Status.IMPOSSIBLE, Status.UNMET}
+    if Status.UNDECIDABLE in statuses and not definite:
+        return UndecidableError(report)
+    if report.kind == "never":
+        return NeverViolatedError(report)
+    if report.kind == "count":
+        return CountMismatchError(report)
+    if Status.IMPOSSIBLE in statuses:
+        return TransitionMismatchError(report)
+    return WaitTimeoutError(report)
