@@ -23,7 +23,7 @@ import kubernetes
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from kwait._errors import ConnectionLostError, api_error_from_status
+from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
 from kwait._resources import ResourceInfo
 from kwait._source import ExpiredError, ListResult, RawEvent
 from kwait._version import __version__
@@ -34,6 +34,7 @@ __all__ = [
     "KubeWatchSource",
     "default_api_client",
     "discovery_for",
+    "events_for",
     "to_raw",
 ]
 
@@ -408,3 +409,15 @@ def discovery_for(api_client: Any, http: KubeHttp) -> DiscoveryCache:
             cache = DiscoveryCache(http)
             _DISCOVERY[api_client] = cache
         return cache
+
+
+def events_for(http: KubeHttp, namespace: str, uid: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The core/v1 Events whose involvedObject.uid is `uid` (best effort: [] on failure)."""
+    path = f"/api/v1/namespaces/{namespace}/events" if namespace else "/api/v1/events"
+    query = {"fieldSelector": f"involvedObject.uid={uid}", "limit": str(limit)}
+    try:
+        body = http.get_json(path, query, request=f"LIST events of {uid}")
+    except (ApiError, ConnectionLostError, ExpiredError):
+        return []
+    items = body.get("items") if isinstance(body, dict) else None
+    return [i for i in items or [] if isinstance(i, dict)]

@@ -345,6 +345,11 @@ class Recorder:
         with self._cond:
             return dict(self._alive)
 
+    def last_rv(self, uid: str) -> str | None:
+        """Return the resourceVersion of the newest observation of `uid` (None if never seen)."""
+        with self._cond:
+            return self._last_rv.get(uid)
+
     def last_object(self, uid: str) -> dict[str, Any] | None:
         """Return the newest full object recorded for `uid`, if still held."""
         with self._cond:

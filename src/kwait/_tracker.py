@@ -16,6 +16,7 @@ from typing import Any
 from typing_extensions import Self
 
 from kwait._backoff import Backoff
+from kwait._deadline import Timeout, as_deadline
 from kwait._engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._errors import KwaitError
 from kwait._source import WatchSource
@@ -229,6 +230,116 @@ class Tracker:
         """A snapshot of every identity's timeline."""
         return self.recorder.timelines()
 
+    def events_for(self, identity: Identity) -> list[dict[str, Any]]:
+        """The object's recent core/v1 Events (matched by involvedObject.uid), for reports.
+
+        Best effort: a tracker without an API server (a scripted source), or a
+        server that refuses to list Events, gives an empty list.
+        """
+        source = self._source
+        http = getattr(source, "http", None)
+        if http is None or not identity.uid:
+            return []
+        from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
+
+        return _kube.events_for(http, identity.namespace, identity.uid)
+
+    def sync(self, timeout: Timeout = 30.0) -> None:
+        """Wait until the tracker has observed everything the server holds now.
+
+        LISTs the collection and waits (on the clock) until every listed object
+        has been observed at its listed resourceVersion or later, and every
+        object the tracker still believes present is either listed or newer
+        than the list. Call it before asserting on what already happened.
+        """
+        listed = self.source.list()
+        want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
+        list_rv = _as_int(listed.resource_version)
+        recorder = self.recorder
+
+        def caught_up() -> bool:
+            for uid, rv in want.items():
+                seen = recorder.last_rv(uid)
+                if seen is None or _as_int(seen) < _as_int(rv):
+                    return False
+            return all(uid in want or _as_int(rv) > list_rv for uid, rv in recorder.alive().items())
+
+        deadline = as_deadline(timeout, clock=self.clock)
+        cond = recorder.condition
+        with cond:
+            done = self.clock.wait_for(
+                cond, lambda: caught_up() or recorder.closed, deadline.timeout()
+            )
+        if recorder.error is not None:
+            raise recorder.error
+        if not done or not caught_up():
+            raise KwaitError(
+                f"tracking {self.describe()}: not caught up with resourceVersion "
+                f"{listed.resource_version} within {deadline.describe()}"
+            )
+
+    # ------------------------------------------------------------------ expectations
+    def expect_transitions(
+        self,
+        state: Any,
+        pattern: Any,
+        *,
+        name: str | None = None,
+        timeout: Timeout = 30.0,
+    ) -> Timeline:
+        """Assert the object's path through its states (see `kwait.expect_transitions`)."""
+        from kwait._expect import tracker_expect_transitions  # noqa: PLC0415 - import cycle
+
+        return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
+
+    def wait_for(
+        self,
+        until: Any,
+        *,
+        name: str | None = None,
+        timeout: Timeout = 30.0,
+    ) -> list[Timeline]:
+        """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`)."""
+        from kwait._expect import _all_of, tracker_wait_for  # noqa: PLC0415 - import cycle
+
+        return tracker_wait_for(self, _all_of(until), name=name, timeout=timeout)
+
+    def never(self, condition: Any, *, during: Timeout, name: str | None = None) -> None:
+        """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
+        from kwait._expect import tracker_never  # noqa: PLC0415 - import cycle
+
+        tracker_never(self, condition, during=during, name=name)
+
+    def consistently(self, condition: Any, *, during: Timeout, name: str | None = None) -> None:
+        """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
+        from kwait._expect import tracker_consistently  # noqa: PLC0415 - import cycle
+
+        tracker_consistently(self, condition, during=during, name=name)
+
+    def expect_count(
+        self,
+        changes: Any,
+        *,
+        exactly: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+        name: str | None = None,
+        sync: bool = True,
+    ) -> dict[Identity, int]:
+        """Assert how often each object changed so far (see `kwait.expect_count`).
+
+        With `sync` (the default) it first waits until the tracker has
+        observed everything the server holds (`sync`), so writes the test just
+        made are counted.
+        """
+        from kwait._expect import tracker_expect_count  # noqa: PLC0415 - import cycle
+
+        if sync:
+            self.sync()
+        return tracker_expect_count(
+            self, changes, exactly=exactly, at_least=at_least, at_most=at_most, name=name
+        )
+
     def timeline(self, name: str | None = None, *, namespace: str | None = None) -> Timeline:
         """The timeline of the newest identity named `name` (default: the tracked name).
 
@@ -248,6 +359,18 @@ class Tracker:
         if wanted is None and len({i.name for i in found}) > 1:
             raise LookupError("this tracker saw several objects; pass the name you want")
         return self.recorder.timeline_of(found[-1])
+
+
+def _rv_of(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion", ""))
+
+
+def _as_int(rv: str) -> int:
+    """Order resourceVersions as the server does (uint64); unparsable ones sort first."""
+    try:
+        return int(rv)
+    except ValueError:
+        return -1
 
 
 def track(

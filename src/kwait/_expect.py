@@ -1,0 +1,589 @@
+"""The headline API: expectations over a tracker's timelines, decided online.
+
+Every function here reads a `Tracker`'s recorder entry by entry, feeds one
+check (a `Matcher` or `CountMatcher`) per object identity, and stops the moment
+the answer is certain: passed, impossible (a forbidden state, a deletion, a
+terminal state), or undecidable because of a gap. At the deadline a pending
+check is closed. Failures raise a `kwait.ExpectationError` whose report joins
+the timeline, the pattern's progress, the object's Events and its last state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from kwait._deadline import Deadline, Timeout, as_deadline, format_seconds
+from kwait._errors import KwaitError
+from kwait._failures import error_for
+from kwait._patterns import (
+    Check,
+    CountMatcher,
+    Matcher,
+    Pattern,
+    PatternLike,
+    Status,
+    never,
+    one_of,
+)
+from kwait._report import Report, ReportKind, object_report
+from kwait._states import DELETED, Predicate, State, as_predicate, deleted, parse_for
+from kwait._timeline import Entry, Gap, Identity, Observation, Reconnect, Timeline
+from kwait._tracker import Tracker
+
+__all__ = [
+    "Condition",
+    "expect_consistently",
+    "expect_count",
+    "expect_never",
+    "expect_transitions",
+    "wait_for",
+]
+
+Condition = str | Predicate | Callable[[Any], Any]
+"""What `wait_for` accepts: a kubectl ``--for`` string or a predicate."""
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a wait takes by default, as ``kubectl wait``."""
+
+
+def as_condition(condition: Condition) -> Predicate:
+    """Turn a kubectl ``--for`` string or a callable into a `kwait.Predicate`."""
+    if isinstance(condition, str):
+        return parse_for(condition)
+    return as_predicate(condition)
+
+
+class _Judge:
+    """Feed a tracker's entries to one check per selected identity."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        factory: Callable[[Identity], Check],
+        select: Callable[[Identity], bool],
+        *,
+        start: int = 0,
+    ) -> None:
+        self.tracker = tracker
+        self.factory = factory
+        self.select = select
+        self.cursor = start
+        self.checks: dict[str, tuple[Identity, Check]] = {}
+        self.reconnects: list[Reconnect] = []
+
+    def check_for(self, identity: Identity) -> Check | None:
+        pair = self.checks.get(identity.uid)
+        if pair is None:
+            if not self.select(identity):
+                return None
+            pair = (identity, self.factory(identity))
+            self.checks[identity.uid] = pair
+        return pair[1]
+
+    def feed(self, entry: Entry) -> None:
+        if isinstance(entry, Reconnect):
+            self.reconnects.append(entry)
+        elif isinstance(entry, Observation):
+            check = self.check_for(entry.identity)
+            if check is not None:
+                check.feed(entry)
+        elif isinstance(entry, Gap):
+            for identity in entry.changed:
+                check = self.check_for(identity)
+                if check is not None:
+                    check.feed(entry)
+
+    def pump(self, deadline: Deadline) -> None:
+        """Feed what is recorded; wait (on the clock) until something new or the deadline."""
+        remaining = deadline.remaining()
+        timeout = None if remaining == float("inf") else max(0.0, remaining)
+        new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
+        self.cursor += len(new)
+        for entry in new:
+            self.feed(entry)
+        if not new and self.tracker.recorder.closed and not deadline.expired():
+            error = self.tracker.recorder.error
+            if error is not None:
+                raise error
+            raise KwaitError(f"the tracker of {self.tracker.describe()} stopped while waiting")
+
+    def report(
+        self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None
+    ) -> Report:
+        """Build the report, failing objects first."""
+        failing = [
+            (ident, check) for ident, check in self.checks.values() if not check.outcome.passed
+        ]
+        passing = [(ident, check) for ident, check in self.checks.values() if check.outcome.passed]
+        objects = tuple(
+            object_report(
+                self.tracker.recorder.timeline_of(ident),
+                check,
+                events=self.tracker.events_for(ident),
+                reconnects=self.reconnects,
+            )
+            for ident, check in failing + passing
+        )
+        return Report(kind, summary, objects, dict(details or {}))
+
+
+def _named(tracker: Tracker, name: str | None) -> Callable[[Identity], bool]:
+    """Select the first identity named `name` (or the first at all) that shows up."""
+    wanted = name if name is not None else tracker.name
+    chosen: list[str] = []
+
+    def select(identity: Identity) -> bool:
+        if not chosen and (wanted is None or identity.name == wanted):
+            chosen.append(identity.uid)
+        return bool(chosen) and identity.uid == chosen[0]
+
+    return select
+
+
+def _what(tracker: Tracker, name: str | None) -> str:
+    wanted = name if name is not None else tracker.name
+    return f"{wanted!r} in {tracker.describe()}" if wanted else tracker.describe()
+
+
+def tracker_expect_transitions(
+    tracker: Tracker,
+    state: State | Callable[[Any], Any],
+    pattern: PatternLike,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> Timeline:
+    """Assert the path an object takes: its distinct states must match `pattern`.
+
+    The object's whole recorded timeline is matched (the tracker started
+    before the test acted), then new states as they come. Returns the object's
+    timeline the moment the pattern matches; raises
+    `kwait.TransitionMismatchError` the moment it cannot (a forbidden state,
+    a deletion, a terminal state), `kwait.UndecidableError` when the answer
+    depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
+    """
+    deadline = as_deadline(timeout, clock=tracker.clock)
+    judge = _Judge(
+        tracker,
+        lambda identity: Matcher(state, pattern, identity=identity),
+        _named(tracker, name),
+    )
+    check = _run_until_decided(judge, deadline)
+    if check is not None and check.outcome.passed:
+        ident = next(iter(judge.checks.values()))[0]
+        return tracker.recorder.timeline_of(ident)
+    matcher_text = Matcher(state, pattern).describe()
+    if check is None:
+        summary = f"no object {_what(tracker, name)} was observed within {deadline.describe()}"
+        raise error_for(Report("transitions", summary))
+    ident = next(iter(judge.checks.values()))[0]
+    summary = _summary(ident, check, f"did not go through {matcher_text}", deadline)
+    raise error_for(judge.report("transitions", summary, {"timeout": deadline.describe()}))
+
+
+def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
+    """Pump until the (single) check is decided or the deadline passes; close it then."""
+    while True:
+        judge.pump(deadline)
+        check = next(iter(judge.checks.values()))[1] if judge.checks else None
+        if check is not None and check.outcome.done:
+            return check
+        if deadline.expired():
+            if check is not None:
+                check.close()
+            return check
+
+
+def _summary(identity: Identity, check: Check, failed: str, deadline: Deadline) -> str:
+    outcome = check.outcome
+    if outcome.status is Status.UNMET:
+        return f"{identity} {failed} within {format_seconds(deadline.budget)}"
+    return f"{identity} {failed}: {outcome.reason}"
+
+
+def tracker_wait_for(
+    tracker: Tracker,
+    condition: Condition,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> list[Timeline]:
+    """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
+
+    `condition` is a ``kubectl wait --for`` value (``"delete"``, ``"create"``,
+    ``"condition=Ready"``, ``"jsonpath={.status.phase}=Running"``) or a predicate.
+    Targets: the tracker's (or `name`'s) object, which may not exist yet; or,
+    for a selector tracker, the objects present now (zero targets is an error,
+    except for ``delete``). The current state counts; so does every state from
+    now on. Deletion is UID-aware: an object recreated under the same name is
+    another object, and the wait for deletion of the first one succeeds.
+    ``timeout=0`` checks once without waiting. Returns the targets' timelines.
+    """
+    predicate = as_condition(condition)
+    deadline = as_deadline(timeout, clock=tracker.clock)
+    recorder = tracker.recorder
+    start = len(recorder)
+    wanted = name if name is not None else tracker.name
+    current = _present(tracker, wanted)
+    if wanted is not None:
+        current = current[-1:]
+    if not current and predicate is deleted:
+        return []
+    if not current and wanted is None:
+        raise KwaitError(f"no object matches {tracker.describe()}: nothing to wait for")
+    targets = {ident.uid for ident in current}
+    # A named object that does not exist yet: wait for it to appear (kubectl's --for=create).
+    named = _named(tracker, wanted) if not current else None
+
+    def select(identity: Identity) -> bool:
+        return identity.uid in targets or (named is not None and named(identity))
+
+    judge = _Judge(
+        tracker, lambda ident: Matcher(predicate, [True], identity=ident), select, start=start
+    )
+    _feed_current(judge, current)
+    while not _settled(judge) and not deadline.expired():
+        judge.pump(deadline)
+    checks = [check for _, check in judge.checks.values()]
+    if checks and all(c.outcome.passed for c in checks):
+        return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
+    raise _wait_failed(judge, predicate, deadline, name)
+
+
+def _wait_failed(
+    judge: _Judge, predicate: Predicate, deadline: Deadline, name: str | None
+) -> Exception:
+    """Close what is pending and build the error for a wait that did not succeed."""
+    for _, check in judge.checks.values():
+        if not check.outcome.done:
+            check.close()
+    if not judge.checks:
+        summary = f"no object {_what(judge.tracker, name)} appeared within {deadline.describe()}"
+        return error_for(Report("wait", summary))
+    failing = [ident for ident, check in judge.checks.values() if not check.outcome.passed]
+    first = judge.checks[failing[0].uid][1]
+    summary = _summary(failing[0], first, f"did not become {predicate.description}", deadline)
+    if len(failing) > 1:
+        summary += f" (and {len(failing) - 1} more)"
+    return error_for(judge.report("wait", summary, {"timeout": deadline.describe()}))
+
+
+def _present(tracker: Tracker, wanted: str | None) -> list[Identity]:
+    """The identities (named `wanted`, or all) the tracker believes present now."""
+    alive = tracker.recorder.alive()
+    return [i for i in tracker.recorder.identities() if i.uid in alive and _is(i, wanted)]
+
+
+def _feed_current(judge: _Judge, identities: Sequence[Identity]) -> None:
+    """Start each target's check from its current (latest) state."""
+    for ident in identities:
+        last = judge.tracker.recorder.timeline_of(ident).last
+        if last is not None:
+            judge.feed(last)
+
+
+def _settled(judge: _Judge) -> bool:
+    """True when every check passed, or one failed for good."""
+    checks = [check for _, check in judge.checks.values()]
+    if any(c.outcome.done and not c.outcome.passed for c in checks):
+        return True
+    return bool(checks) and all(c.outcome.passed for c in checks)
+
+
+def _is(identity: Identity, name: str | None) -> bool:
+    return name is None or identity.name == name
+
+
+def tracker_never(
+    tracker: Tracker,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+) -> None:
+    """Assert `condition` holds for no target from now until `during` runs out.
+
+    Fails with `kwait.NeverViolatedError` on the first violating event, not at
+    the end of the window. Targets: the named object, or every object the
+    tracker observes in the window.
+    """
+    predicate = as_condition(condition)
+    forbidden = never(True)  # noqa: FBT003 - the predicate's value, not a flag
+    _hold(
+        tracker,
+        predicate,
+        forbidden,
+        during=during,
+        name=name,
+        text=f"never {predicate.description}",
+    )
+
+
+def tracker_consistently(
+    tracker: Tracker,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+) -> None:
+    """Assert `condition` holds for every target from now until `during` runs out.
+
+    A target that is deleted in the window violates it. Fails with
+    `kwait.NeverViolatedError` on the first violating event.
+    """
+    predicate = as_condition(condition)
+    forbidden = never(one_of(False, DELETED))  # noqa: FBT003 - the predicate's value
+    text = f"consistently {predicate.description}"
+    _hold(tracker, predicate, forbidden, during=during, name=name, text=text)
+
+
+def _hold(
+    tracker: Tracker,
+    predicate: Predicate,
+    forbidden: Pattern,
+    *,
+    during: Timeout,
+    name: str | None,
+    text: str,
+) -> None:
+    """Fail on the first state `forbidden` rejects, until `during` runs out."""
+    deadline = as_deadline(during, clock=tracker.clock)
+    wanted = name if name is not None else tracker.name
+    judge = _Judge(
+        tracker,
+        lambda ident: Matcher(predicate, forbidden, identity=ident),
+        lambda ident: _is(ident, wanted),
+        start=len(tracker.recorder),
+    )
+    _feed_current(judge, _present(tracker, wanted))
+    while not any(c.outcome.done for _, c in judge.checks.values()) and not deadline.expired():
+        judge.pump(deadline)
+    for _, check in judge.checks.values():
+        if not check.outcome.done:
+            check.close()
+    failing = [(i, c) for i, c in judge.checks.values() if not c.outcome.passed]
+    if not failing:
+        return
+    ident, check = failing[0]
+    summary = f"{ident} broke '{text}': {check.outcome.reason}"
+    raise error_for(judge.report("never", summary, {"window": deadline.describe()}))
+
+
+def tracker_expect_count(
+    tracker: Tracker,
+    what: Any,
+    *,
+    exactly: int | None = None,
+    at_least: int | None = None,
+    at_most: int | None = None,
+    name: str | None = None,
+) -> dict[Identity, int]:
+    """Assert how many times each object changed in what the tracker recorded so far.
+
+    `what` says what counts: a `kwait.Changes` (``Changes.generation()`` for
+    spec updates, ``Changes.restarts()``, ``Changes.of(state or path)``), or a
+    state function / field path whose value changes are counted. Every object
+    observed (or the one named) is checked; all that fail are in the report.
+    Returns the count per identity.
+    """
+    judge = _Judge(
+        tracker,
+        lambda _ident: CountMatcher(what, exactly=exactly, at_least=at_least, at_most=at_most),
+        lambda ident: _is(ident, name),
+    )
+    for entry in tracker.recorder.entries():
+        judge.feed(entry)
+    judge.cursor = len(tracker.recorder)
+    counts: dict[Identity, int] = {}
+    for ident, check in judge.checks.values():
+        if not check.outcome.done:
+            check.close()
+        assert isinstance(check, CountMatcher)  # noqa: S101 - built just above
+        counts[ident] = check.low
+    failing = [(i, c) for i, c in judge.checks.values() if not c.outcome.passed]
+    if not judge.checks:
+        raise KwaitError(f"no object {_what(tracker, name)} was observed: nothing to count")
+    if not failing:
+        return counts
+    ident, check = failing[0]
+    summary = f"{ident}: {check.outcome.reason}"
+    if len(failing) > 1:
+        summary += f" (and {len(failing) - 1} more objects)"
+    raise error_for(judge.report("count", summary))
+
+
+Target = Tracker | str | Mapping[str, Any] | None
+"""What a one-call expectation runs on: a running `Tracker`, or what to track
+(None with ``source=``)."""
+
+
+class _Session:
+    """Use a given tracker, or start one (and stop it afterwards) for a one-call expectation."""
+
+    def __init__(self, target: Target, name: str | None, options: dict[str, Any]) -> None:
+        if isinstance(target, Tracker):
+            if options:
+                raise TypeError(
+                    f"tracker options {sorted(options)} cannot apply to a tracker already running"
+                )
+            self.tracker = target
+            self.owned = False
+        else:
+            self.tracker = Tracker(target, name, **options)
+            self.owned = True
+
+    def __enter__(self) -> Tracker:
+        if self.owned:
+            self.tracker.start()
+        return self.tracker
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned:
+            self.tracker.stop()
+
+
+def _act(act: Callable[[], object] | None) -> None:
+    if act is not None:
+        act()
+
+
+def expect_transitions(
+    target: Target,
+    name: str | None = None,
+    *,
+    state: State | Callable[[Any], Any],
+    pattern: PatternLike,
+    act: Callable[[], object] | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    **options: Any,
+) -> Timeline:
+    """Assert the path an object takes through its states, in one call.
+
+    `target` is a running `kwait.Tracker`, or what to track (a resource name or
+    an object, with `name` and `kwait.Tracker`'s options such as ``namespace=``
+    and ``api_client=``): then tracking starts first, `act` (if given) runs,
+    and the object's states are matched online against `pattern`. Returns the
+    object's `kwait.Timeline` the moment the pattern matches. Raises
+    `kwait.TransitionMismatchError` the moment it no longer can,
+    `kwait.UndecidableError` when the answer depends on a gap, and
+    `kwait.WaitTimeoutError` at the deadline.
+
+    Example::
+
+        kwait.expect_transitions(
+            "pods", "virt-launcher", namespace="ci",
+            state=kwait.waiting_reason(),
+            pattern=["ErrImagePull", "ImagePullBackOff", "ErrImagePull", "ImagePullBackOff"],
+            act=lambda: create_vm_with_bad_image(),
+            timeout=120,
+        )
+    """
+    with _Session(target, name, options) as tracker:
+        _act(act)
+        return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
+
+
+def wait_for(
+    target: Target,
+    name: str | None = None,
+    *,
+    until: Condition | Sequence[Condition],
+    act: Callable[[], object] | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    **options: Any,
+) -> list[Timeline]:
+    """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does.
+
+    `until` is a ``--for`` value (``"delete"``, ``"create"``, ``"condition=Ready"``,
+    ``"condition=Ready=false"``, ``"jsonpath={.status.phase}=Running"``), a
+    predicate (``kwait.condition("Ready")``, any callable on the raw object), or
+    a list of them, all of which must hold. ``timeout=0`` checks once; a shared
+    `kwait.Deadline` spends one budget across several waits. Returns the
+    targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
+    `kwait.TransitionMismatchError` when the object was deleted or reached a
+    terminal state first.
+    """
+    condition = _all_of(until)
+    with _Session(target, name, options) as tracker:
+        _act(act)
+        return tracker_wait_for(tracker, condition, name=name, timeout=timeout)
+
+
+def _all_of(until: Condition | Sequence[Condition]) -> Predicate:
+    if isinstance(until, str) or callable(until):
+        return as_condition(until)
+    parts = [as_condition(c) for c in until]
+    if not parts:
+        raise ValueError("until= needs at least one condition")
+    if len(parts) > 1 and deleted in parts:
+        raise ValueError("'delete' cannot be combined with other conditions")
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    return combined
+
+
+def expect_never(
+    target: Target,
+    name: str | None = None,
+    *,
+    condition: Condition,
+    during: Timeout,
+    act: Callable[[], object] | None = None,
+    **options: Any,
+) -> None:
+    """Assert `condition` holds for no target from now until `during` runs out.
+
+    Fails with `kwait.NeverViolatedError` on the first violating event, not at
+    the end of the window.
+    """
+    with _Session(target, name, options) as tracker:
+        _act(act)
+        tracker_never(tracker, condition, during=during, name=name)
+
+
+def expect_consistently(
+    target: Target,
+    name: str | None = None,
+    *,
+    condition: Condition,
+    during: Timeout,
+    act: Callable[[], object] | None = None,
+    **options: Any,
+) -> None:
+    """Assert `condition` holds for every target from now until `during` runs out.
+
+    Fails with `kwait.NeverViolatedError` on the first violating event
+    (a deletion violates it too).
+    """
+    with _Session(target, name, options) as tracker:
+        _act(act)
+        tracker_consistently(tracker, condition, during=during, name=name)
+
+
+def expect_count(
+    target: Target,
+    name: str | None = None,
+    *,
+    changes: Any,
+    exactly: int | None = None,
+    at_least: int | None = None,
+    at_most: int | None = None,
+    act: Callable[[], object] | None = None,
+    **options: Any,
+) -> dict[Identity, int]:
+    """Assert how many times objects changed: "each pod updated exactly once".
+
+    With a running tracker, counts over everything it recorded so far; in the
+    one-call form, over what happens while `act` runs. `changes` is a
+    `kwait.Changes` (``Changes.generation()``, ``Changes.restarts()``,
+    ``Changes.of(state or path)``) or a state function / field path. Raises
+    `kwait.CountMismatchError` naming every object that changed too often or
+    too rarely, with its timeline.
+    """
+    with _Session(target, name, options) as tracker:
+        _act(act)
+        return tracker_expect_count(
+            tracker, changes, exactly=exactly, at_least=at_least, at_most=at_most, name=name
+        )
