@@ -32,6 +32,7 @@ __all__ = [
     "DiscoveryCache",
     "KubeHttp",
     "KubeWatchSource",
+    "api_client_from",
     "default_api_client",
     "discovery_for",
     "events_for",
@@ -59,6 +60,15 @@ def default_api_client() -> Any:
                 "a pod with a service account; pass api_client= or set KUBECONFIG"
             ) from from_file
         return kubernetes.client.ApiClient(configuration)
+
+
+def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
+    """An ApiClient for a kubeconfig file path or dict (None: the default lookup)."""
+    if kubeconfig is None:
+        return default_api_client()
+    if isinstance(kubeconfig, Mapping):
+        return kubernetes.config.new_client_from_config_dict(dict(kubeconfig))
+    return kubernetes.config.new_client_from_config(config_file=kubeconfig)
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
@@ -146,6 +156,37 @@ class KubeHttp:
                 retry_after=_retry_after(response.headers),
             )
         return response
+
+    def send_json(self, method: str, path: str, body: Any | None, *, request: str) -> Any:
+        """Send a write (POST/PUT/PATCH/DELETE) with a JSON body; return the decoded answer."""
+        url = self.configuration.host.rstrip("/") + path
+        headers = self._headers()
+        data = None
+        if body is not None:
+            headers["Content-Type"] = (
+                "application/merge-patch+json" if method == "PATCH" else "application/json"
+            )
+            data = json.dumps(body).encode()
+        try:
+            response = self.pool.request(
+                method,
+                url,
+                body=data,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=10.0, read=self.read_timeout),
+                retries=False,
+            )
+        except (Urllib3Error, OSError) as error:
+            raise ConnectionLostError(f"{request}: {error}") from error
+        decoded = _decode_status(response.data)
+        if response.status >= 300:  # noqa: PLR2004
+            raise api_error_from_status(
+                response.status,
+                decoded,
+                request=request,
+                retry_after=_retry_after(response.headers),
+            )
+        return decoded
 
     def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
         """GET `path` and decode its JSON body."""
