@@ -11,6 +11,7 @@ the timeline, the pattern's progress, the object's Events and its last state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kwait._deadline import Deadline, Timeout, as_deadline, format_seconds
@@ -52,6 +53,24 @@ def as_condition(condition: Condition) -> Predicate:
     if isinstance(condition, str):
         return parse_for(condition)
     return as_predicate(condition)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Where an expectation starts: a log position and each present object's state there."""
+
+    start: int
+    present: tuple[Observation, ...]
+
+    @classmethod
+    def now(cls, tracker: Tracker) -> Baseline:
+        """Take the baseline at the tracker's current position."""
+        start, present = tracker.recorder.present()
+        return cls(start, tuple(present))
+
+    def named(self, wanted: str | None) -> list[Observation]:
+        """The present objects' states, for `wanted` (or all), oldest identity first."""
+        return [o for o in self.present if _is(o.identity, wanted)]
 
 
 class _Judge:
@@ -208,6 +227,7 @@ def tracker_wait_for(
     *,
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
 ) -> list[Timeline]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
@@ -219,15 +239,17 @@ def tracker_wait_for(
     now on. Deletion is UID-aware: an object recreated under the same name is
     another object, and the wait for deletion of the first one succeeds.
     ``timeout=0`` checks once without waiting. Returns the targets' timelines.
+    `baseline` (default: now) fixes the targets and where watching starts.
     """
     predicate = as_condition(condition)
     deadline = as_deadline(timeout, clock=tracker.clock)
     recorder = tracker.recorder
-    start = len(recorder)
+    base = baseline or Baseline.now(tracker)
     wanted = name if name is not None else tracker.name
-    current = _present(tracker, wanted)
+    states = base.named(wanted)
     if wanted is not None:
-        current = current[-1:]
+        states = states[-1:]
+    current = [o.identity for o in states]
     if not current and predicate is deleted:
         return []
     if not current and wanted is None:
@@ -240,9 +262,10 @@ def tracker_wait_for(
         return identity.uid in targets or (named is not None and named(identity))
 
     judge = _Judge(
-        tracker, lambda ident: Matcher(predicate, [True], identity=ident), select, start=start
+        tracker, lambda ident: Matcher(predicate, [True], identity=ident), select, start=base.start
     )
-    _feed_current(judge, current)
+    for obs in states:
+        judge.feed(obs)
     while not _settled(judge) and not deadline.expired():
         judge.pump(deadline)
     checks = [check for _, check in judge.checks.values()]
@@ -269,20 +292,6 @@ def _wait_failed(
     return error_for(judge.report("wait", summary, {"timeout": deadline.describe()}))
 
 
-def _present(tracker: Tracker, wanted: str | None) -> list[Identity]:
-    """The identities (named `wanted`, or all) the tracker believes present now."""
-    alive = tracker.recorder.alive()
-    return [i for i in tracker.recorder.identities() if i.uid in alive and _is(i, wanted)]
-
-
-def _feed_current(judge: _Judge, identities: Sequence[Identity]) -> None:
-    """Start each target's check from its current (latest) state."""
-    for ident in identities:
-        last = judge.tracker.recorder.timeline_of(ident).last
-        if last is not None:
-            judge.feed(last)
-
-
 def _settled(judge: _Judge) -> bool:
     """True when every check passed, or one failed for good."""
     checks = [check for _, check in judge.checks.values()]
@@ -301,6 +310,7 @@ def tracker_never(
     *,
     during: Timeout,
     name: str | None = None,
+    baseline: Baseline | None = None,
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
 
@@ -317,6 +327,7 @@ def tracker_never(
         during=during,
         name=name,
         text=f"never {predicate.description}",
+        baseline=baseline,
     )
 
 
@@ -326,6 +337,7 @@ def tracker_consistently(
     *,
     during: Timeout,
     name: str | None = None,
+    baseline: Baseline | None = None,
 ) -> None:
     """Assert `condition` holds for every target from now until `during` runs out.
 
@@ -335,7 +347,7 @@ def tracker_consistently(
     predicate = as_condition(condition)
     forbidden = never(one_of(False, DELETED))  # noqa: FBT003 - the predicate's value
     text = f"consistently {predicate.description}"
-    _hold(tracker, predicate, forbidden, during=during, name=name, text=text)
+    _hold(tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline)
 
 
 def _hold(
@@ -346,6 +358,7 @@ def _hold(
     during: Timeout,
     name: str | None,
     text: str,
+    baseline: Baseline | None,
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     deadline = as_deadline(during, clock=tracker.clock)
@@ -354,9 +367,10 @@ def _hold(
         tracker,
         lambda ident: Matcher(predicate, forbidden, identity=ident),
         lambda ident: _is(ident, wanted),
-        start=len(tracker.recorder),
+        start=(base := baseline or Baseline.now(tracker)).start,
     )
-    _feed_current(judge, _present(tracker, wanted))
+    for obs in base.named(wanted):
+        judge.feed(obs)
     while not any(c.outcome.done for _, c in judge.checks.values()) and not deadline.expired():
         judge.pump(deadline)
     for _, check in judge.checks.values():
@@ -506,8 +520,9 @@ def wait_for(
     """
     condition = _all_of(until)
     with _Session(target, name, options) as tracker:
+        base = Baseline.now(tracker)
         _act(act)
-        return tracker_wait_for(tracker, condition, name=name, timeout=timeout)
+        return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
 
 
 def _all_of(until: Condition | Sequence[Condition]) -> Predicate:
@@ -539,8 +554,9 @@ def expect_never(
     the end of the window.
     """
     with _Session(target, name, options) as tracker:
+        base = Baseline.now(tracker)
         _act(act)
-        tracker_never(tracker, condition, during=during, name=name)
+        tracker_never(tracker, condition, during=during, name=name, baseline=base)
 
 
 def expect_consistently(
@@ -558,8 +574,9 @@ def expect_consistently(
     (a deletion violates it too).
     """
     with _Session(target, name, options) as tracker:
+        base = Baseline.now(tracker)
         _act(act)
-        tracker_consistently(tracker, condition, during=during, name=name)
+        tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
 
 
 def expect_count(

@@ -119,6 +119,7 @@ class KubeHttp:
         read_timeout: float | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """GET `path` without reading the body; raise typed errors for non-2xx answers."""
+        headers = self._headers()  # may refresh credentials, and with them the host
         url = self.configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
@@ -127,7 +128,7 @@ class KubeHttp:
             response = self.pool.request(
                 "GET",
                 url,
-                headers=self._headers(),
+                headers=headers,
                 preload_content=False,
                 timeout=timeout,
                 retries=False,
@@ -159,8 +160,8 @@ class KubeHttp:
 
     def send_json(self, method: str, path: str, body: Any | None, *, request: str) -> Any:
         """Send a write (POST/PUT/PATCH/DELETE) with a JSON body; return the decoded answer."""
+        headers = self._headers()  # may refresh credentials, and with them the host
         url = self.configuration.host.rstrip("/") + path
-        headers = self._headers()
         data = None
         if body is not None:
             headers["Content-Type"] = (

@@ -345,6 +345,17 @@ class Recorder:
         with self._cond:
             return dict(self._alive)
 
+    def present(self) -> tuple[int, list[Observation]]:
+        """Return, atomically, the log length and the latest observation of each present object."""
+        with self._cond:
+            latest: list[Observation] = []
+            for uid in self._alive:
+                for entry in reversed(self._by_uid.get(uid, [])):
+                    if isinstance(entry, Observation):
+                        latest.append(entry)
+                        break
+            return len(self._entries), latest
+
     def last_rv(self, uid: str) -> str | None:
         """Return the resourceVersion of the newest observation of `uid` (None if never seen)."""
         with self._cond:

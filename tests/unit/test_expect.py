@@ -286,3 +286,20 @@ def test_tracker_options_cannot_be_given_with_a_running_tracker(tracker_for: Any
     tracker = tracker_for([])
     with pytest.raises(TypeError, match="namespace"):
         kwait.wait_for(tracker, until="delete", namespace="other")
+
+
+def test_one_call_delete_wait_fixes_its_target_before_acting(clock: FakeClock) -> None:
+    """The object present when tracking starts is the target, even if act recreates the name."""
+    source = ScriptedSource(clock, "pods")
+    source.add_list([pod(5, uid="old")], "10")
+    source.add_watch(
+        Pause(1),
+        event("DELETED", pod(11, uid="old")),
+        event("ADDED", pod(12, uid="new")),
+        Hang(),
+    )
+    [timeline] = kwait.wait_for(
+        None, "vm", until="delete", act=lambda: None, source=source, clock=clock, timeout=30
+    )
+    assert timeline.identity.uid == "old"
+    assert clock.monotonic() == pytest.approx(1.0)
