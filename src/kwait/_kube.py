@@ -227,7 +227,10 @@ class _KubeStream:
         self._closed.set()
         shutdown = getattr(self._response, "shutdown", None)
         if shutdown is not None:
-            with contextlib.suppress(OSError):
+            # urllib3 refuses (RuntimeError, ValueError) when the body was read to its end and
+            # the connection went back to the pool, or was never set up for shutdown: a clean
+            # end of stream, with nothing left to shut down.
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
                 shutdown()
         else:  # urllib3 before 2.3: shut the socket down ourselves so a blocked read returns
             sock = getattr(getattr(self._response, "connection", None), "sock", None)
