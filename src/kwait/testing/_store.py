@@ -1073,7 +1073,12 @@ class Store:
             pending = self._mark_deleting(old, finalizers, grace=grace, offset=offset)
             return self._commit_locked(rtype, "MODIFIED", pending, old), False
         if grace == 0 and not finalizers:
-            return self._remove_locked(rtype, old), True
+            # kube-apiserver 1.37 (seen on the test ground) first records the deletion
+            # (deletionTimestamp, grace 0: one MODIFIED), then removes the pod (DELETED).
+            marked = self._mark_deleting(old, finalizers, grace=0, offset=0)
+            self._commit_locked(rtype, "MODIFIED", marked, old)
+            stored = self.objects[rtype.key][(meta.get("namespace", ""), meta["name"])]
+            return self._remove_locked(rtype, stored), True
         pending = self._mark_deleting(old, finalizers, grace=grace, offset=float(grace))
         return self._commit_locked(rtype, "MODIFIED", pending, old), False
 
