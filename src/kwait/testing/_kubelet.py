@@ -4,7 +4,7 @@ It plays the part kwok's Stages play on the real test ground: it binds pods
 to a node it creates, then drives each pod's status through a lifecycle
 chosen by the pod's ``kwait.dev/lifecycle`` label:
 
-``normal-start`` (the default)
+``normal-start`` (the default; ``normal`` is the same, as the kwok Stages name it)
     Pending (ContainerCreating) -> sandbox ready -> Running, Ready.
 ``image-pull-failure``
     ContainerCreating -> ErrImagePull -> ImagePullBackOff -> ErrImagePull ...
@@ -57,6 +57,8 @@ RUN_TIME = "kwait.dev/run-ms"
 MAX_CYCLES = "kwait.dev/max-cycles"
 EXIT_CODE = "kwait.dev/exit-code"
 LIFECYCLES = ("normal-start", "image-pull-failure", "crash-loop")
+# The real test ground's kwok Stages call the normal start "normal".
+_ALIASES = {"normal": "normal-start"}
 _DEFAULT_SCHEDULER = "default-scheduler"
 _ZERO_DELAY_CYCLES = 3
 _CONDITION_ORDER = (
@@ -379,6 +381,7 @@ class FakeKubelet:
             return
         if pod is None and (obj.get("status") or {}).get("phase") in {None, "Pending"}:
             lifecycle = labels.get(LIFECYCLE_LABEL, self.default_lifecycle)
+            lifecycle = _ALIASES.get(lifecycle, lifecycle) if lifecycle else lifecycle
             if lifecycle not in LIFECYCLES:
                 return
             pod = self._new_pod(obj)

@@ -106,6 +106,15 @@ def test_normal_start(kserver: FakeApiServer, clock: FakeClock, kcore: Any) -> N
     assert pod.status.qos_class == "BestEffort"
 
 
+def test_the_kwok_stage_name_normal_is_a_normal_start(
+    kserver: FakeApiServer, clock: FakeClock, kcore: Any
+) -> None:
+    """A pod labelled as the real test ground's Stages expect ('normal') starts normally."""
+    kcore.create_namespaced_pod("default", pod_body("web", {LIFECYCLE_LABEL: "normal"}))
+    settle(clock)
+    assert history(kserver, "web")[-1] == "Running/running/0"
+
+
 def test_waiting_container_has_empty_image_id(
     kserver: FakeApiServer, clock: FakeClock, kcore: Any
 ) -> None:
