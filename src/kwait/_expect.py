@@ -433,9 +433,15 @@ Target = Tracker | str | Mapping[str, Any] | None
 
 
 class _Session:
-    """Use a given tracker, or start one (and stop it afterwards) for a one-call expectation."""
+    """Use a given tracker or start one; take the baseline; run the test's action."""
 
-    def __init__(self, target: Target, name: str | None, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        name: str | None,
+        options: dict[str, Any],
+        act: Callable[[], object] | None,
+    ) -> None:
         if isinstance(target, Tracker):
             if options:
                 raise TypeError(
@@ -446,20 +452,20 @@ class _Session:
         else:
             self.tracker = Tracker(target, name, **options)
             self.owned = True
+        self.act = act
 
-    def __enter__(self) -> Tracker:
+    def __enter__(self) -> tuple[Tracker, Baseline]:
+        """Start tracking (if ours), fix the baseline, then act: nothing it causes is missed."""
         if self.owned:
             self.tracker.start()
-        return self.tracker
+        base = Baseline.now(self.tracker)
+        if self.act is not None:
+            self.act()
+        return self.tracker, base
 
     def __exit__(self, *exc: object) -> None:
         if self.owned:
             self.tracker.stop()
-
-
-def _act(act: Callable[[], object] | None) -> None:
-    if act is not None:
-        act()
 
 
 def expect_transitions(
@@ -493,8 +499,7 @@ def expect_transitions(
             timeout=120,
         )
     """
-    with _Session(target, name, options) as tracker:
-        _act(act)
+    with _Session(target, name, options, act) as (tracker, _):
         return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
 
 
@@ -519,9 +524,7 @@ def wait_for(
     terminal state first.
     """
     condition = _all_of(until)
-    with _Session(target, name, options) as tracker:
-        base = Baseline.now(tracker)
-        _act(act)
+    with _Session(target, name, options, act) as (tracker, base):
         return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
 
 
@@ -553,9 +556,7 @@ def expect_never(
     Fails with `kwait.NeverViolatedError` on the first violating event, not at
     the end of the window.
     """
-    with _Session(target, name, options) as tracker:
-        base = Baseline.now(tracker)
-        _act(act)
+    with _Session(target, name, options, act) as (tracker, base):
         tracker_never(tracker, condition, during=during, name=name, baseline=base)
 
 
@@ -573,9 +574,7 @@ def expect_consistently(
     Fails with `kwait.NeverViolatedError` on the first violating event
     (a deletion violates it too).
     """
-    with _Session(target, name, options) as tracker:
-        base = Baseline.now(tracker)
-        _act(act)
+    with _Session(target, name, options, act) as (tracker, base):
         tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
 
 
@@ -599,8 +598,8 @@ def expect_count(
     `kwait.CountMismatchError` naming every object that changed too often or
     too rarely, with its timeline.
     """
-    with _Session(target, name, options) as tracker:
-        _act(act)
+    with _Session(target, name, options, act) as (tracker, _):
+        tracker.sync()  # count what act caused, including writes still in flight
         return tracker_expect_count(
             tracker, changes, exactly=exactly, at_least=at_least, at_most=at_most, name=name
         )
