@@ -237,6 +237,10 @@ class _KubeStream:
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+        # Close the connection rather than hand it back with a stream half read: the server
+        # sees the client hang up and ends the watch, and the pool never reuses the socket.
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            self._response.close()
         self._response.release_conn()
 
     def _lines(self) -> Iterator[bytes]:

@@ -117,3 +117,12 @@ def test_server_refusals_become_typed_errors(api: Any) -> None:
     with pytest.raises(kwait.UnknownResourceError) as unknown:
         kwait.Tracker("confgimaps", api_client=api).start()
     assert unknown.value.suggestions[0] == "configmaps"
+
+
+def test_stopping_a_tracker_hangs_up_its_watch(server: FakeApiServer, api: Any) -> None:
+    """After stop(), the server sees the client gone and ends the watch; nothing lingers."""
+    with kwait.track("configmaps", "cm", namespace="default", api_client=api):
+        assert server.wait_for_watches(1)
+    store = server._store
+    with store.cond:
+        assert store.cond.wait_for(lambda: not store.watchers, timeout=5)
