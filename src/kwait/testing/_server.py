@@ -151,7 +151,9 @@ class _Abort(Exception):  # noqa: N818 - control flow, not an error
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = False
+    # Daemon handler threads: a server a test forgot to stop must not keep the test process
+    # alive. stop() still joins them (server_close waits for every thread it started).
+    daemon_threads = True
     block_on_close = True
     allow_reuse_address = True
 
