@@ -25,10 +25,9 @@ from kwait._patterns import (
     PatternLike,
     Status,
     never,
-    one_of,
 )
 from kwait._report import Report, ReportKind, object_report
-from kwait._states import DELETED, Predicate, State, as_predicate, deleted, parse_for
+from kwait._states import Predicate, State, as_predicate, deleted, parse_for
 from kwait._timeline import Entry, Gap, Identity, Observation, Reconnect, Timeline
 from kwait._tracker import Tracker
 
@@ -46,6 +45,18 @@ Condition = str | Predicate | Callable[[Any], Any]
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a wait takes by default, as ``kubectl wait``."""
+
+
+def _holds(predicate: Predicate) -> Predicate:
+    """A pattern element for "the predicate is true", named after it (not "True")."""
+    text = predicate.description
+    return Predicate(lambda value: value is True, text, name=text)
+
+
+def _fails(predicate: Predicate) -> Predicate:
+    """A pattern element for "the predicate is false, or the object is gone"."""
+    text = f"not {predicate.description}"
+    return Predicate(lambda value: value is not True, text, name=text, on_deleted=True)
 
 
 def as_condition(condition: Condition) -> Predicate:
@@ -262,7 +273,10 @@ def tracker_wait_for(
         return identity.uid in targets or (named is not None and named(identity))
 
     judge = _Judge(
-        tracker, lambda ident: Matcher(predicate, [True], identity=ident), select, start=base.start
+        tracker,
+        lambda ident: Matcher(predicate, [_holds(predicate)], identity=ident),
+        select,
+        start=base.start,
     )
     for obs in states:
         judge.feed(obs)
@@ -319,7 +333,7 @@ def tracker_never(
     tracker observes in the window.
     """
     predicate = as_condition(condition)
-    forbidden = never(True)  # noqa: FBT003 - the predicate's value, not a flag
+    forbidden = never(_holds(predicate))
     _hold(
         tracker,
         predicate,
@@ -345,7 +359,7 @@ def tracker_consistently(
     `kwait.NeverViolatedError` on the first violating event.
     """
     predicate = as_condition(condition)
-    forbidden = never(one_of(False, DELETED))  # noqa: FBT003 - the predicate's value
+    forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
     _hold(tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline)
 
