@@ -151,17 +151,33 @@ class _Abort(Exception):  # noqa: N818 - control flow, not an error
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    # Daemon handler threads: a server a test forgot to stop must not keep the test process
-    # alive. stop() still joins them (server_close waits for every thread it started).
-    daemon_threads = True
-    block_on_close = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], owner: FakeApiServer) -> None:
         self.owner = owner
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.handler_threads: list[threading.Thread] = []
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Daemon handler threads, so that a server a test forgot to stop cannot keep the
+        # test process alive; tracked here (socketserver does not track daemon threads) so
+        # that server_close still joins every one of them.
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True
+        )
+        with self.connections_lock:
+            self.handler_threads = [t for t in self.handler_threads if t.is_alive()]
+            self.handler_threads.append(thread)
+        thread.start()
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self.connections_lock:
+            threads = list(self.handler_threads)
+        for thread in threads:
+            thread.join()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
@@ -1073,9 +1089,10 @@ class FakeApiServer:
         with self.clock.participant():
             started = self.clock.monotonic()
             stream.deadline = started + seconds
-            stream.begin()
             try:
-                if initial and requested > 0 and sie_given:
+                waited = initial and requested > 0 and sie_given
+                if waited:
+                    stream.begin()  # the real server answers 200 at once, then waits
                     with store.cond:
                         self.clock.wait_for(
                             store.cond,
@@ -1086,6 +1103,8 @@ class FakeApiServer:
                     if current < requested:
                         stream.error(_too_large(requested, current))
                         return
+                # Register the watch before the headers go out: a client that sees the 200
+                # may write at once, and that write must reach this watch.
                 if initial:
                     snapshot, start_rv = store.open_watch(watcher, None, snapshot=True)
                 elif requested == 0:
@@ -1094,9 +1113,12 @@ class FakeApiServer:
                     try:
                         snapshot, _ = store.open_watch(watcher, requested, snapshot=False)
                     except StatusError as err:
+                        stream.begin()
                         stream.error(err)
                         return
                     start_rv = requested
+                if not waited:
+                    stream.begin()
                 stream.run(
                     snapshot,
                     start_rv=start_rv,
