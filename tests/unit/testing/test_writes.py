@@ -61,6 +61,12 @@ def widgets(api: Any) -> Any:
     return client.CustomObjectsApi(api)
 
 
+def create_widget(widgets: Any, **fields: Any) -> Any:
+    """Create the Widget custom resource "w" in default, with the given top-level fields."""
+    body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, **fields}
+    return widgets.create_namespaced_custom_object("example.com", "v1", "default", "widgets", body)
+
+
 def test_no_op_writes_take_no_rv_and_send_no_event(server: FakeApiServer, core: Any) -> None:
     """Replacing or patching an object with what it already is changes neither RV nor history."""
     created = core.create_namespaced_config_map("default", cm_body("a", k="v"))
@@ -200,18 +206,7 @@ def test_unconditional_update_for_pods_but_not_custom_resources(core: Any, widge
     pod.metadata.resource_version = None
     pod.metadata.labels = {"x": "y"}
     assert core.replace_namespaced_pod("p", "default", pod).metadata.labels == {"x": "y"}
-    widgets.create_namespaced_custom_object(
-        "example.com",
-        "v1",
-        "default",
-        "widgets",
-        {
-            "apiVersion": "example.com/v1",
-            "kind": "Widget",
-            "metadata": {"name": "w"},
-            "spec": {"size": 1},
-        },
-    )
+    create_widget(widgets, spec={"size": 1})
     with pytest.raises(ApiException) as exc:
         widgets.replace_namespaced_custom_object(
             "example.com",
@@ -318,13 +313,7 @@ def test_patch_errors(
         "application/json-patch+json, application/merge-patch+json, "
         "application/strategic-merge-patch+json, application/apply-patch+yaml"
     )
-    widgets.create_namespaced_custom_object(
-        "example.com",
-        "v1",
-        "default",
-        "widgets",
-        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
-    )
+    create_widget(widgets)
     cr = raw(
         http,
         server,
@@ -433,19 +422,7 @@ def test_generation_rules(core: Any, apps: Any, widgets: Any) -> None:
         ).metadata.generation
         == 3
     )
-    widgets.create_namespaced_custom_object(
-        "example.com",
-        "v1",
-        "default",
-        "widgets",
-        {
-            "apiVersion": "example.com/v1",
-            "kind": "Widget",
-            "metadata": {"name": "w"},
-            "spec": {"size": 1},
-            "status": {"ok": True},
-        },
-    )
+    create_widget(widgets, spec={"size": 1}, status={"ok": True})
     got = widgets.get_namespaced_custom_object("example.com", "v1", "default", "widgets", "w")
     assert "status" not in got
     got = widgets.patch_namespaced_custom_object(
@@ -598,13 +575,7 @@ def test_crd_registration_serves_the_resource(
     """Creating a CRD makes its resource served and discoverable; its list items keep kind."""
     crd = client.ApiextensionsV1Api(api).read_custom_resource_definition("widgets.example.com")
     assert [c.type for c in crd.status.conditions] == ["NamesAccepted", "Established"]
-    widgets.create_namespaced_custom_object(
-        "example.com",
-        "v1",
-        "default",
-        "widgets",
-        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
-    )
+    create_widget(widgets)
     listed = widgets.list_namespaced_custom_object("example.com", "v1", "default", "widgets")
     assert listed["kind"] == "WidgetList"
     assert listed["items"][0]["kind"] == "Widget"
