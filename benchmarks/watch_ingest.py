@@ -37,9 +37,9 @@ from kubernetes import watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kwait._kube import KubeHttp, KubeWatchSource
-from kwait._resources import ResourceInfo
-from kwait._timeline import Recorder
+from kwait._watch.kube import KubeHttp, KubeWatchSource
+from kwait._watch.resources import ResourceInfo
+from kwait.watch import Recorder
 
 PODS = ResourceInfo("", "v1", "pods", "Pod", namespaced=True, singular="pod")
 

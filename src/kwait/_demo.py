@@ -19,13 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from kwait._clock import SystemClock
-from kwait._deadline import format_seconds
-from kwait._failures import ExpectationError
-from kwait._patterns import Matcher, in_order
-from kwait._report import object_report
-from kwait._states import container_state, waiting_reason
-from kwait._tracker import Tracker
+from kwait import ExpectationError, SystemClock, Tracker, in_order
+from kwait._time.deadline import format_seconds
+from kwait.matchers import Matcher
+from kwait.reports import object_report
+from kwait.states import container_state, waiting_reason
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -70,7 +68,7 @@ class DemoResult:
 
 @contextlib.contextmanager
 def _backend(kubeconfig: str | None, *, use_fake: bool, out: TextIO) -> Iterator[Any]:
-    from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
+    from kwait._watch import kube as _kube  # noqa: PLC0415 - the client is only loaded when needed
 
     if not use_fake:
         client = _kube.api_client_from(kubeconfig)
@@ -96,7 +94,7 @@ def run_demo(
     out: TextIO,
 ) -> DemoResult:
     """Run the demo and write what happens to `out`."""
-    from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
+    from kwait._watch import kube as _kube  # noqa: PLC0415 - the client is only loaded when needed
 
     name = "kwait-demo"
     clock = SystemClock()
@@ -125,7 +123,8 @@ def run_demo(
 def _expectations(tracker: Tracker, timeout: float, out: TextIO) -> DemoResult:
     start = tracker.clock.monotonic()
     out.write(
-        f"\n1. kwait.expect_transitions(state=kwait.waiting_reason(),\n       pattern={PATTERN})\n"
+        "\n1. kwait.expect_transitions(state=kwait.states.waiting_reason(),\n"
+        f"       pattern={PATTERN})\n"
     )
     passed = False
     try:
@@ -144,7 +143,7 @@ def _expectations(tracker: Tracker, timeout: float, out: TextIO) -> DemoResult:
 
     out.write(
         "\n2. The same pod, expected to reach Running without ever failing to pull:\n"
-        "   kwait.expect_transitions(state=kwait.container_state(),\n"
+        "   kwait.expect_transitions(state=kwait.states.container_state(),\n"
         "       pattern=kwait.in_order('Running').without('ErrImagePull'), timeout=30)\n"
     )
     failed = False

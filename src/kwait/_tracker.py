@@ -9,29 +9,58 @@ closes the stream and joins the thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
-from kwait._backoff import Backoff
-from kwait._deadline import Timeout, as_deadline
-from kwait._engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._errors import KwaitError
-from kwait._source import WatchSource
-from kwait._timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
-from kwait._typing import Clock
+from kwait._match.counting import Countable
+from kwait._match.pattern import PatternLike
+from kwait._match.states import State
+from kwait._time.backoff import Backoff
+from kwait._time.clock import SystemClock
+from kwait._time.deadline import Timeout, as_deadline
+from kwait._time.protocol import Clock
+from kwait._verdict.judge import (
+    DEFAULT_TIMEOUT,
+    Condition,
+    all_of,
+    tracker_consistently,
+    tracker_expect_count,
+    tracker_expect_transitions,
+    tracker_never,
+    tracker_wait_for,
+)
+from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
+from kwait._watch.resources import resolve_resource
+from kwait._watch.source import WatchSource
+from kwait._watch.timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
 
-__all__ = ["Tracker", "track"]
+__all__ = ["TrackOptions", "Tracker", "track"]
+
+
+class TrackOptions(TypedDict, total=False):
+    """The keyword options of `kwait.Tracker`, as the one-call forms accept them.
+
+    Each key means what the `kwait.Tracker` argument of the same name means.
+    """
+
+    namespace: str | None
+    all_namespaces: bool
+    label_selector: str | None
+    field_selector: str | None
+    api_client: Any
+    clock: Clock | None
+    keep_objects: int
+    server_timeout_seconds: int
+    backoff: Backoff | None
+    source: WatchSource | None
+    start_timeout: float
+
 
 _JOIN_SECONDS = 30.0
-
-
-def _system_clock() -> Clock:
-    from kwait._clock import SystemClock  # noqa: PLC0415 - avoids an import cycle at load
-
-    return SystemClock()
 
 
 class Tracker:
@@ -60,7 +89,7 @@ class Tracker:
         api_client: Any = None,
         clock: Clock | None = None,
         keep_objects: int = DEFAULT_KEEP_OBJECTS,
-        timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+        server_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
         backoff: Backoff | None = None,
         source: WatchSource | None = None,
         start_timeout: float = 30.0,
@@ -80,7 +109,8 @@ class Tracker:
                 (``KUBECONFIG`` or ``~/.kube/config``) or the in-cluster config.
             clock: The clock every wait and reconnect reads; `kwait.SystemClock` by default.
             keep_objects: How many observations keep their full object (memory bound).
-            timeout_seconds: The server-side timeout of each watch request.
+            server_timeout_seconds: The server-side ``timeoutSeconds`` of each WATCH request
+                (the server ends the stream then and the tracker resumes it); not a wait budget.
             backoff: The reconnect backoff (default: 0.1 s doubling to 10 s, jittered).
             source: A ready `WatchSource` instead of the API server (scripted tests).
             start_timeout: How long `start` waits for the initial LIST.
@@ -101,19 +131,18 @@ class Tracker:
         self.label_selector = label_selector
         self.field_selector = field_selector
         self.api_client = api_client
-        self.clock: Clock = clock if clock is not None else _system_clock()
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.start_timeout = start_timeout
         self.recorder = Recorder(self.clock, keep_objects=keep_objects)
         self._source = source
-        self._timeout_seconds = timeout_seconds
+        self._server_timeout_seconds = server_timeout_seconds
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ source
     def _build_source(self) -> WatchSource:
-        from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
-        from kwait._resources import resolve_resource  # noqa: PLC0415
+        from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
 
         client = self.api_client if self.api_client is not None else _kube.default_api_client()
         self.api_client = client
@@ -159,6 +188,7 @@ class Tracker:
         Raises the engine's error (a typed `kwait.ApiError`, or
         `kwait.ConnectionLostError`) when the initial LIST cannot be had.
         """
+        __tracebackhide__ = True
         if self._engine is not None:
             raise RuntimeError("a tracker can be started only once")
         engine = WatchEngine(
@@ -166,7 +196,7 @@ class Tracker:
             self.recorder,
             self.clock,
             backoff=self._backoff,
-            timeout_seconds=self._timeout_seconds,
+            timeout_seconds=self._server_timeout_seconds,
         )
         self._engine = engine
         self._thread = threading.Thread(
@@ -240,7 +270,7 @@ class Tracker:
         http = getattr(source, "http", None)
         if http is None or not identity.uid:
             return []
-        from kwait import _kube  # noqa: PLC0415 - the client is only loaded when needed
+        from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
 
         return _kube.events_for(http, identity.namespace, identity.uid)
 
@@ -252,6 +282,7 @@ class Tracker:
         object the tracker still believes present is either listed or newer
         than the list. Call it before asserting on what already happened.
         """
+        __tracebackhide__ = True
         listed = self.source.list()
         want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
         list_rv = _as_int(listed.resource_version)
@@ -281,44 +312,44 @@ class Tracker:
     # ------------------------------------------------------------------ expectations
     def expect_transitions(
         self,
-        state: Any,
-        pattern: Any,
+        state: State | Callable[[Any], Any],
+        pattern: PatternLike,
         *,
         name: str | None = None,
-        timeout: Timeout = 30.0,
+        timeout: Timeout = DEFAULT_TIMEOUT,
     ) -> Timeline:
         """Assert the object's path through its states (see `kwait.expect_transitions`)."""
-        from kwait._expect import tracker_expect_transitions  # noqa: PLC0415 - import cycle
-
+        __tracebackhide__ = True
         return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
 
     def wait_for(
         self,
-        until: Any,
+        until: Condition | Sequence[Condition],
         *,
         name: str | None = None,
-        timeout: Timeout = 30.0,
+        timeout: Timeout = DEFAULT_TIMEOUT,
     ) -> list[Timeline]:
         """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`)."""
-        from kwait._expect import _all_of, tracker_wait_for  # noqa: PLC0415 - import cycle
+        __tracebackhide__ = True
+        return tracker_wait_for(self, all_of(until), name=name, timeout=timeout)
 
-        return tracker_wait_for(self, _all_of(until), name=name, timeout=timeout)
-
-    def never(self, condition: Any, *, during: Timeout, name: str | None = None) -> None:
+    def expect_never(
+        self, condition: Condition, *, during: Timeout, name: str | None = None
+    ) -> None:
         """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
-        from kwait._expect import tracker_never  # noqa: PLC0415 - import cycle
-
+        __tracebackhide__ = True
         tracker_never(self, condition, during=during, name=name)
 
-    def consistently(self, condition: Any, *, during: Timeout, name: str | None = None) -> None:
+    def expect_consistently(
+        self, condition: Condition, *, during: Timeout, name: str | None = None
+    ) -> None:
         """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
-        from kwait._expect import tracker_consistently  # noqa: PLC0415 - import cycle
-
+        __tracebackhide__ = True
         tracker_consistently(self, condition, during=during, name=name)
 
     def expect_count(
         self,
-        changes: Any,
+        changes: Countable,
         *,
         exactly: int | None = None,
         at_least: int | None = None,
@@ -332,8 +363,7 @@ class Tracker:
         observed everything the server holds (`sync`), so writes the test just
         made are counted.
         """
-        from kwait._expect import tracker_expect_count  # noqa: PLC0415 - import cycle
-
+        __tracebackhide__ = True
         if sync:
             self.sync()
         return tracker_expect_count(
@@ -376,7 +406,7 @@ def _as_int(rv: str) -> int:
 def track(
     resource: str | Mapping[str, Any] | None = None,
     name: str | None = None,
-    **options: Any,
+    **options: Unpack[TrackOptions],
 ) -> Tracker:
     """Create a `Tracker` (use it as a context manager so it starts before the test acts).
 

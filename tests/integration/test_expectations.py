@@ -111,7 +111,7 @@ def test_kubevirt_cycle_is_always_matched_while_a_poll_misses_it(
         budget = kwait.Deadline.after(120, clock=tracker.clock)
         for i in range(RUNS):
             tracker.expect_transitions(
-                kwait.waiting_reason(), PULL_CYCLE, name=f"vm-{i}", timeout=budget
+                kwait.states.waiting_reason(), PULL_CYCLE, name=f"vm-{i}", timeout=budget
             )
     # The poll ran for the whole time kwait needed to match all 50 pods.
     names = [f"vm-{i}" for i in range(RUNS)]
@@ -148,7 +148,7 @@ def test_each_instance_updated_exactly_once(
     ) as tracker:
         rolling_update(core, namespace, names, "postgres:17.2")
         rolling_update(core, namespace, ["db-2"], "postgres:17.2-reused")
-        with pytest.raises(kwait.CountMismatchError) as err:
+        with pytest.raises(kwait.errors.CountMismatchError) as err:
             tracker.expect_count(kwait.Changes.generation(), exactly=1)
     report = err.value.report.to_json()
     [db2] = [o for o in report["objects"] if o["identity"]["name"] == "db-2"]
@@ -201,8 +201,10 @@ def test_never_fails_on_the_first_violating_event(
     with kwait.track("pods", "crasher", namespace=namespace, api_client=kube_api_client) as tracker:
         core.create_namespaced_pod(namespace, pod)
         started = tracker.clock.monotonic()
-        with pytest.raises(kwait.NeverViolatedError) as err:
-            tracker.never(kwait.waiting_reason().equals("CrashLoopBackOff"), during=60)
+        with pytest.raises(kwait.errors.NeverViolatedError) as err:
+            tracker.expect_never(
+                kwait.states.waiting_reason().equals("CrashLoopBackOff"), during=60
+            )
         took = tracker.clock.monotonic() - started
     assert took < 20, f"failed only after {took:.1f} s"
     assert "CrashLoopBackOff" in str(err.value)

@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client as k8s
 
 import kwait
-from kwait._timeline import Gap, Observation, Reconnect
+from kwait import Gap, Observation, Reconnect
 from tests.controlplane.fixtures import CuttingProxy, KubeCluster, model
 
 pytestmark = pytest.mark.integration
@@ -162,10 +162,10 @@ def test_server_refusals_are_typed_errors_with_the_server_message(
     bad = kwait.Tracker(
         "pods", namespace=namespace, label_selector="app in (a b)", api_client=kube_api_client
     )
-    with pytest.raises(kwait.ApiBadRequestError) as err:
+    with pytest.raises(kwait.errors.ApiBadRequestError) as err:
         bad.start()
     assert "labelSelector 'app in (a b)'" in str(err.value)
     assert "unable to parse requirement" in str(err.value)
-    with pytest.raises(kwait.UnknownResourceError) as unknown:
+    with pytest.raises(kwait.errors.UnknownResourceError) as unknown:
         kwait.Tracker("deploymnets", namespace=namespace, api_client=kube_api_client).start()
     assert "deployments.apps" in unknown.value.suggestions

@@ -9,13 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kwait._backoff import (
-    ApimachineryBackoff,
-    Backoff,
-    BackoffExhaustedError,
-    ConstantBackoff,
-    ExponentialBackoff,
-)
+from kwait.errors import BackoffExhaustedError
+from kwait.retry import ApimachineryBackoff, Backoff, ConstantBackoff, ExponentialBackoff
 
 
 def seeded(seed: int) -> random.Random:

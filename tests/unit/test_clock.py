@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kwait._clock import FakeClock, SystemClock
-from kwait._deadline import Deadline
-from kwait._typing import Clock
+from kwait import Clock, Deadline, SystemClock
+from kwait.testing import FakeClock
 
 JOIN = 10.0
 """Real seconds any thread of these tests may take; a bug fails instead of hanging."""

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kwait._clock import FakeClock, SystemClock
-from kwait._deadline import Deadline, as_deadline, format_seconds
+from kwait import Deadline, SystemClock
+from kwait._time.deadline import as_deadline, format_seconds
+from kwait.testing import FakeClock
 
 JOIN = 10.0
 
@@ -126,7 +127,7 @@ def test_a_deadline_on_another_clock_is_refused() -> None:
 def test_the_default_clock_is_real_time() -> None:
     """Without a clock, a deadline reads the system clock."""
     assert Deadline.after(60).clock == SystemClock()
-    assert Deadline.never().clock == SystemClock()
+    assert Deadline.unlimited().clock == SystemClock()
 
 
 def test_within_never_outlives_the_whole_budget() -> None:

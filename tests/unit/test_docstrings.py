@@ -12,7 +12,17 @@ import pytest
 
 import kwait
 
-PUBLISHED = {"kwait", "kwait.testing"}
+PUBLISHED = {
+    "kwait",
+    "kwait.errors",
+    "kwait.matchers",
+    "kwait.reports",
+    "kwait.retry",
+    "kwait.states",
+    "kwait.testing",
+    "kwait.typing",
+    "kwait.watch",
+}
 
 
 class _Finder(doctest.DocTestFinder):
@@ -60,6 +70,6 @@ def test_docstring_examples_run(name: str) -> None:
 
 def test_the_finder_sees_re_exported_examples() -> None:
     """Examples of published objects are found in their home module, not skipped."""
-    module = importlib.import_module("kwait._resources")
+    module = importlib.import_module("kwait._watch.resources")
     names = {t.name for t in _Finder(exclude_empty=True).find(module, module.__name__)}
-    assert "kwait._resources.resolve_resource" in names
+    assert "kwait._watch.resources.resolve_resource" in names

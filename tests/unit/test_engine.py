@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 
 import kwait
-from kwait._clock import FakeClock
+from kwait import Gap, Observation, Reconnect, Tracker
 from kwait._errors import api_error_from_status
-from kwait._scripted import Drop, Expire, Fail, Hang, Pause, ScriptedSource, event
-from kwait._timeline import Gap, Observation, Reconnect
-from kwait._tracker import Tracker
+from kwait.testing import Drop, Expire, Fail, FakeClock, Hang, Pause, ScriptedSource, event
 
 
 def pod(name: str, rv: int, uid: str | None = None, **status: Any) -> dict[str, Any]:
@@ -32,7 +30,7 @@ def pod(name: str, rv: int, uid: str | None = None, **status: Any) -> dict[str, 
     }
 
 
-def bookmark(rv: int) -> kwait._source.RawEvent:
+def bookmark(rv: int) -> kwait._watch.source.RawEvent:
     """Build a BOOKMARK event at `rv`."""
     return event("BOOKMARK", {"kind": "Pod", "metadata": {"resourceVersion": str(rv)}})
 
@@ -215,7 +213,7 @@ def test_forbidden_stops_with_a_typed_error_and_no_retry(
     body = {"reason": "Forbidden", "message": 'pods is forbidden: User "ci" cannot list'}
     source.add_list_error(api_error_from_status(403, body, request="LIST pods"))
     tracker = Tracker(source=source, clock=clock)
-    with pytest.raises(kwait.ApiForbiddenError, match="cannot list"):
+    with pytest.raises(kwait.errors.ApiForbiddenError, match="cannot list"):
         tracker.start()
     assert source.calls == [("LIST", "")]
     assert not tracker.running
@@ -229,7 +227,7 @@ def test_fatal_error_mid_watch_reaches_the_reader(
     source.add_watch(Fail(api_error_from_status(401, {"reason": "Unauthorized"})))
     tracker = tracking()
     wait_until(tracker, lambda: tracker.recorder.closed)
-    with pytest.raises(kwait.ApiUnauthorizedError):
+    with pytest.raises(kwait.errors.ApiUnauthorizedError):
         tracker.recorder.wait_for_entries(len(tracker.entries()), 10)
 
 

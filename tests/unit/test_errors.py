@@ -11,14 +11,14 @@ from kwait._errors import api_error_from_status
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, kwait.ApiBadRequestError),
-        (401, kwait.ApiUnauthorizedError),
-        (403, kwait.ApiForbiddenError),
-        (404, kwait.ApiNotFoundError),
-        (422, kwait.ApiBadRequestError),
-        (429, kwait.ApiTransientError),
-        (500, kwait.ApiTransientError),
-        (503, kwait.ApiTransientError),
+        (400, kwait.errors.ApiBadRequestError),
+        (401, kwait.errors.ApiUnauthorizedError),
+        (403, kwait.errors.ApiForbiddenError),
+        (404, kwait.errors.ApiNotFoundError),
+        (422, kwait.errors.ApiBadRequestError),
+        (429, kwait.errors.ApiTransientError),
+        (500, kwait.errors.ApiTransientError),
+        (503, kwait.errors.ApiTransientError),
         (409, kwait.ApiError),
     ],
 )
@@ -55,7 +55,7 @@ def test_retry_after_comes_from_status_details_when_no_header() -> None:
 
 def test_unknown_resource_suggests_names() -> None:
     """An unknown resource name lists the closest names the server serves."""
-    err = kwait.UnknownResourceError("pdos", ["pods", "podtemplates"])
+    err = kwait.errors.UnknownResourceError("pdos", ["pods", "podtemplates"])
     assert (
         str(err) == "the server has no resource named 'pdos'; did you mean 'pods', 'podtemplates'?"
     )

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 import kwait
-from kwait._clock import FakeClock
-from kwait._scripted import Expire, Hang, Pause, ScriptedSource, Step, event
-from kwait._source import RawEvent
+from kwait.testing import Expire, FakeClock, Hang, Pause, ScriptedSource, ScriptStep, event
+from kwait.watch import RawEvent
 
 
 def pod(
@@ -62,7 +61,9 @@ def tracker_for(clock: FakeClock) -> Iterator[Any]:
     """Start a tracker over a scripted LIST and WATCH; stop it after the test."""
     started: list[kwait.Tracker] = []
 
-    def start(listed: list[dict[str, Any]], *steps: Step, name: str | None = "vm") -> kwait.Tracker:
+    def start(
+        listed: list[dict[str, Any]], *steps: ScriptStep, name: str | None = "vm"
+    ) -> kwait.Tracker:
         source = ScriptedSource(clock, "pods in namespace 'ci'")
         source.add_list(listed, "10")
         source.add_watch(*steps, Hang())
@@ -85,7 +86,7 @@ def test_kubevirt_cycle_is_matched_even_at_zero_delay(tracker_for: Any, clock: F
     )
     start = clock.monotonic()
     timeline = tracker.expect_transitions(
-        kwait.waiting_reason(),
+        kwait.states.waiting_reason(),
         ["ErrImagePull", "ImagePullBackOff", "ErrImagePull", "ImagePullBackOff"],
         timeout=300,
     )
@@ -102,9 +103,9 @@ def test_deletion_fails_the_pattern_at_once_not_at_the_timeout(
         Pause(3),
         event("DELETED", pod(11, reason="ErrImagePull")),
     )
-    with pytest.raises(kwait.TransitionMismatchError) as err:
+    with pytest.raises(kwait.errors.TransitionMismatchError) as err:
         tracker.expect_transitions(
-            kwait.waiting_reason(), ["ErrImagePull", "ImagePullBackOff"], timeout=300
+            kwait.states.waiting_reason(), ["ErrImagePull", "ImagePullBackOff"], timeout=300
         )
     assert clock.monotonic() == pytest.approx(3.0)
     text = str(err.value)
@@ -118,7 +119,7 @@ def test_timeout_reports_the_timeline_and_what_was_awaited(
     """At the deadline the error carries the states seen and the step it waited for."""
     tracker = tracker_for([], event("ADDED", pod(11, reason="ContainerCreating")))
     with pytest.raises(kwait.WaitTimeoutError) as err:
-        tracker.expect_transitions(kwait.waiting_reason(), ["ErrImagePull"], timeout=300)
+        tracker.expect_transitions(kwait.states.waiting_reason(), ["ErrImagePull"], timeout=300)
     assert clock.monotonic() == pytest.approx(300.0)
     report = err.value.report.to_json()
     assert report["kind"] == "transitions"
@@ -197,8 +198,8 @@ def test_never_fails_on_the_first_violating_event(tracker_for: Any, clock: FakeC
         Pause(1),
         modified(pod(12, reason="ContainerCreating")),
     )
-    with pytest.raises(kwait.NeverViolatedError) as err:
-        tracker.never(kwait.waiting_reason().equals("CrashLoopBackOff"), during=60)
+    with pytest.raises(kwait.errors.NeverViolatedError) as err:
+        tracker.expect_never(kwait.states.waiting_reason().equals("CrashLoopBackOff"), during=60)
     assert clock.monotonic() == pytest.approx(4.0)
     assert "CrashLoopBackOff" in str(err.value)
 
@@ -208,21 +209,21 @@ def test_consistently_passes_when_the_window_ends(tracker_for: Any, clock: FakeC
     tracker = tracker_for(
         [pod(5, ready=True, phase="Running")], Pause(10), modified(pod(11, ready=True))
     )
-    tracker.consistently("condition=Ready", during=30)
+    tracker.expect_consistently("condition=Ready", during=30)
     assert clock.monotonic() == pytest.approx(30.0)
 
 
 def test_consistently_is_broken_by_deletion(tracker_for: Any) -> None:
     """An object deleted inside the window no longer satisfies anything."""
     tracker = tracker_for([pod(5, ready=True)], Pause(3), event("DELETED", pod(11, ready=True)))
-    with pytest.raises(kwait.NeverViolatedError):
-        tracker.consistently("condition=Ready", during=30)
+    with pytest.raises(kwait.errors.NeverViolatedError):
+        tracker.expect_consistently("condition=Ready", during=30)
 
 
 def test_each_pod_updated_exactly_once(tracker_for: Any) -> None:
     """CloudNativePG's case: generation bumps counted per pod; a double update is caught."""
     pods = [pod(5, name=f"db-{i}", uid=f"u{i}") for i in (1, 2, 3)]
-    steps: list[Step] = [
+    steps: list[ScriptStep] = [
         modified(pod(20 + i, name=f"db-{i}", uid=f"u{i}", generation=2)) for i in (1, 2, 3)
     ]
     ok = tracker_for(pods, *steps, name=None)
@@ -233,7 +234,7 @@ def test_each_pod_updated_exactly_once(tracker_for: Any) -> None:
     twice = [*steps, modified(pod(30, name="db-2", uid="u2", generation=3))]
     bad = tracker_for(pods, *twice, name=None)
     bad.wait_for("jsonpath={.metadata.generation}=3", name="db-2", timeout=10)
-    with pytest.raises(kwait.CountMismatchError) as err:
+    with pytest.raises(kwait.errors.CountMismatchError) as err:
         bad.expect_count(kwait.Changes.generation(), exactly=1, sync=False)
     text = str(err.value)
     assert "pod/ci/db-2" in text
@@ -248,9 +249,9 @@ def test_an_answer_inside_a_gap_is_undecidable(clock: FakeClock) -> None:
     source.add_watch(Expire())
     source.add_list([pod(40, reason="ImagePullBackOff")], "40")
     tracker = kwait.Tracker(source=source, clock=clock, name="vm")
-    with tracker, pytest.raises(kwait.UndecidableError) as err:
+    with tracker, pytest.raises(kwait.errors.UndecidableError) as err:
         tracker.expect_transitions(
-            kwait.waiting_reason(), ["ErrImagePull", "ImagePullBackOff"], timeout=60
+            kwait.states.waiting_reason(), ["ErrImagePull", "ImagePullBackOff"], timeout=60
         )
     assert "10" in str(err.value)
     assert "40" in str(err.value)
@@ -271,7 +272,7 @@ def test_one_call_form_starts_tracking_before_acting(clock: FakeClock) -> None:
     timeline = kwait.expect_transitions(
         None,
         "vm",
-        state=kwait.waiting_reason(),
+        state=kwait.states.waiting_reason(),
         pattern=kwait.consecutive("ErrImagePull", "ImagePullBackOff"),
         act=lambda: acted.append(list(source.calls)),
         source=source,

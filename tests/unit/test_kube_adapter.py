@@ -10,9 +10,8 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 import kwait
-from kwait._clock import FakeClock
-from kwait._timeline import Gap, Observation, Reconnect
-from kwait.testing import FakeApiServer
+from kwait import Gap, Observation, Reconnect
+from kwait.testing import FakeApiServer, FakeClock
 
 
 @pytest.fixture
@@ -110,11 +109,11 @@ def test_a_410_relists_through_http_and_records_a_gap(
 def test_server_refusals_become_typed_errors(api: Any) -> None:
     """A bad selector is a 400 with the parser's message; a typo gets suggestions."""
     bad = kwait.Tracker("pods", label_selector="app in (a b)", api_client=api)
-    with pytest.raises(kwait.ApiBadRequestError) as err:
+    with pytest.raises(kwait.errors.ApiBadRequestError) as err:
         bad.start()
     assert "found 'b', expected: ',' or ')'" in str(err.value)
     assert "LIST pods in namespace 'default'" in str(err.value)
-    with pytest.raises(kwait.UnknownResourceError) as unknown:
+    with pytest.raises(kwait.errors.UnknownResourceError) as unknown:
         kwait.Tracker("confgimaps", api_client=api).start()
     assert unknown.value.suggestions[0] == "configmaps"
 

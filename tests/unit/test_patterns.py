@@ -11,15 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kwait._patterns import (
+from kwait import (
     Changes,
-    CountMatcher,
-    Matcher,
-    Outcome,
+    Gap,
+    Observation,
     Pattern,
-    Status,
     any_of,
-    as_pattern,
     at_least,
     at_most,
     between,
@@ -31,8 +28,11 @@ from kwait._patterns import (
     one_of,
     optional,
 )
-from kwait._states import DELETED, condition, deleted, field, phase, restart_count
-from kwait._timeline import Entry, Gap, Observation, Recorder
+from kwait._match.pattern import as_pattern
+from kwait.matchers import CountMatcher, Matcher, Outcome, Status
+from kwait.states import DELETED, condition, deleted, field, phase, restart_count
+from kwait.typing import Entry
+from kwait.watch import Recorder
 
 GAP = "<gap>"
 DEL = "<delete>"
@@ -168,7 +168,7 @@ def test_predicate_elements() -> None:
     """one_of, matches and plain callables test state values; deleted matches the deletion."""
     assert run([matches("^Err"), "Running"], ["ErrImagePull", "Running"])[1] == [P, M]
     assert run([lambda v: v.endswith("BackOff")], ["ErrImagePull", "ImagePullBackOff"])[1] == [P, M]
-    assert run(["Running", deleted], ["Running", DEL])[1] == [P, M]
+    assert run(["Running", deleted()], ["Running", DEL])[1] == [P, M]
     assert run([~one_of("a", "b")], ["a", "b", "c"])[1] == [P, P, M]
 
 
@@ -263,7 +263,7 @@ def test_deletion_ends_a_never_window_successfully() -> None:
 def test_terminal_state_fails_fast() -> None:
     """Failed is terminal for the pod phase: Running can never follow, so it fails at Failed."""
     script = Script()
-    m = Matcher(phase, ["Pending", "Running"])
+    m = Matcher(phase(), ["Pending", "Running"])
 
     def pod(value: str) -> dict[str, Any]:
         obj = script.obj(value)
@@ -281,7 +281,7 @@ def test_terminal_state_fails_fast() -> None:
 def test_terminal_state_that_keeps_a_never_clean_passes_early() -> None:
     """never(Failed) on a Succeeded pod can no longer be violated: it passes at once."""
     script = Script()
-    m = Matcher(phase, never("Failed"))
+    m = Matcher(phase(), never("Failed"))
     obj = script.obj("x")
     obj["status"] = {"phase": "Succeeded"}
     out = m.feed(script.rec.add_observation("MODIFIED", obj))
@@ -294,7 +294,7 @@ def test_terminal_state_that_keeps_a_never_clean_passes_early() -> None:
 def test_terminal_state_waiting_for_deletion_stays_pending() -> None:
     """After a terminal state, a pattern that still expects the deletion keeps waiting."""
     script = Script()
-    m = Matcher(phase, ["Succeeded", DELETED])
+    m = Matcher(phase(), ["Succeeded", DELETED])
     obj = script.obj("x")
     obj["status"] = {"phase": "Succeeded"}
     assert m.feed(script.rec.add_observation("MODIFIED", obj)).status is P
@@ -426,7 +426,7 @@ def test_malformed_patterns_are_refused() -> None:
     with pytest.raises(TypeError, match="tests whole objects"):
         in_order(condition("Ready"))
     with pytest.raises(TypeError, match="is a state function"):
-        in_order(phase)
+        in_order(phase())
     with pytest.raises(TypeError, match="no span to apply to"):
         consecutive("a", never("b"), "c")
     with pytest.raises(TypeError, match="cannot be repeated"):
@@ -786,7 +786,7 @@ def test_waits_are_true_over_a_predicate() -> None:
         obj["status"] = {"phase": value}
         return obj
 
-    running = phase.equals("Running")
+    running = phase().equals("Running")
     wait = Matcher(running, [True])
     assert wait.feed(script.rec.add_observation("ADDED", pod("Pending"))).status is P
     assert wait.feed(script.rec.add_observation("MODIFIED", pod("Running"))).status is M
@@ -795,7 +795,7 @@ def test_waits_are_true_over_a_predicate() -> None:
     assert gone.feed(script.rec.add_observation("DELETED", pod("Pending"))).status is X
     final = Matcher(running, [True])
     assert final.feed(script.rec.add_observation("MODIFIED", pod("Succeeded"))).status is X
-    removal = Matcher(deleted, [True])
+    removal = Matcher(deleted(), [True])
     removal.feed(script.rec.add_observation("MODIFIED", pod("Running")))
     assert removal.feed(script.rec.add_observation("DELETED", pod("Running"))).status is M
 

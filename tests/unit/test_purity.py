@@ -13,9 +13,9 @@ SRC = Path(kwait.__file__).parent
 
 # module prefix -> the only kwait modules allowed to import it
 RULES: dict[str, frozenset[str]] = {
-    "time": frozenset({"kwait._clock"}),
-    "kubernetes": frozenset({"kwait._kube"}),
-    "urllib3": frozenset({"kwait._kube"}),
+    "time": frozenset({"kwait._time.clock"}),
+    "kubernetes": frozenset({"kwait._watch.kube"}),
+    "urllib3": frozenset({"kwait._watch.kube"}),
 }
 
 
@@ -60,10 +60,13 @@ def test_package_respects_import_rules() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("import time\n", "kwait._timeline imports time"),
-        ("from time import monotonic\n", "kwait._timeline imports time"),
-        ("def f():\n    import kubernetes.watch\n", "kwait._timeline imports kubernetes.watch"),
-        ("from urllib3 import PoolManager\n", "kwait._timeline imports urllib3"),
+        ("import time\n", "kwait._watch.timeline imports time"),
+        ("from time import monotonic\n", "kwait._watch.timeline imports time"),
+        (
+            "def f():\n    import kubernetes.watch\n",
+            "kwait._watch.timeline imports kubernetes.watch",
+        ),
+        ("from urllib3 import PoolManager\n", "kwait._watch.timeline imports urllib3"),
     ],
 )
 def test_checker_catches_a_violation(tmp_path: Path, source: str, expected: str) -> None:
@@ -71,8 +74,11 @@ def test_checker_catches_a_violation(tmp_path: Path, source: str, expected: str)
     pkg = tmp_path / "kwait"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "_clock.py").write_text("import time\n")
-    (pkg / "_timeline.py").write_text(source)
+    for sub in ("_time", "_watch"):
+        (pkg / sub).mkdir()
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "_time" / "clock.py").write_text("import time\n")
+    (pkg / "_watch" / "timeline.py").write_text(source)
     found = violations(pkg)
     assert len(found) == 1
     assert found[0].startswith(expected)

@@ -8,21 +8,29 @@ from typing import Any
 
 import pytest
 
-from kwait._clock import FakeClock
-from kwait._errors import KwaitError
-from kwait._failures import (
-    CountMismatchError,
+from kwait import (
+    Changes,
     ExpectationError,
+    KwaitError,
+    Reconnect,
+    Report,
+    WaitTimeoutError,
+    in_order,
+    never,
+)
+from kwait._verdict.report import format_value, redact, to_yamlish
+from kwait.errors import (
+    CountMismatchError,
     NeverViolatedError,
     TransitionMismatchError,
     UndecidableError,
-    WaitTimeoutError,
-    error_for,
 )
-from kwait._patterns import Changes, CountMatcher, Matcher, in_order, never
-from kwait._report import EventRow, Report, format_value, object_report, redact, to_yamlish
-from kwait._states import DELETED, field, waiting_reason
-from kwait._timeline import ObservationType, Reconnect, Recorder
+from kwait.matchers import CountMatcher, Matcher
+from kwait.reports import EventRow, error_for, object_report
+from kwait.states import DELETED, field, waiting_reason
+from kwait.testing import FakeClock
+from kwait.typing import ObservationType
+from kwait.watch import Recorder
 
 UID = "0f3c9a1e-5b7d-4c2a-9e11-2f6b8d0c4a55"
 IMAGE = "registry:5000/vm:nope"

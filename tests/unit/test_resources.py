@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kwait
-from kwait._resources import ResourceInfo, resolve_resource
+from kwait._watch.resources import ResourceInfo, resolve_resource
 
 
 def info(group: str, plural: str, kind: str, short: str, **extra: object) -> ResourceInfo:
@@ -74,17 +74,17 @@ def test_an_object_or_manifest_names_its_resource() -> None:
 
 def test_unknown_names_get_the_closest_valid_names() -> None:
     """A typo is an UnknownResourceError listing what the user probably meant."""
-    with pytest.raises(kwait.UnknownResourceError) as err:
+    with pytest.raises(kwait.errors.UnknownResourceError) as err:
         resolve_resource("deploymnet", ALL)
     assert err.value.suggestions == ["deployments.apps"]
-    with pytest.raises(kwait.UnknownResourceError) as err:
+    with pytest.raises(kwait.errors.UnknownResourceError) as err:
         resolve_resource({"apiVersion": "apps/v2", "kind": "Deployment"}, ALL)
     assert err.value.suggestions == ["Deployment (apps/v1)"]
 
 
 def test_a_name_qualified_with_the_wrong_group_is_unknown() -> None:
     """'pods.apps' does not silently fall back to core pods."""
-    with pytest.raises(kwait.UnknownResourceError):
+    with pytest.raises(kwait.errors.UnknownResourceError):
         resolve_resource("pods.apps", ALL)
 
 

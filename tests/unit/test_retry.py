@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kwait._backoff import ConstantBackoff, ExponentialBackoff
-from kwait._clock import FakeClock
-from kwait._deadline import Deadline
-from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
-from kwait._retry import Retrier, RetryPolicy, is_transient
+from kwait import ApiError, ConnectionLostError, Deadline
+from kwait._errors import api_error_from_status
+from kwait.retry import ConstantBackoff, ExponentialBackoff, Retrier, RetryPolicy, is_transient
+from kwait.testing import FakeClock
 
 STEADY = ExponentialBackoff(initial=1, factor=2)
 """1, 2, 4, 8 ... seconds, no jitter: easy to check by hand."""

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from kwait._states import (
+from kwait._match.states import as_predicate, as_state, same_value
+from kwait.errors import JSONPathError
+from kwait.states import (
     DELETED,
-    JSONPathError,
     Predicate,
     State,
-    as_predicate,
-    as_state,
     condition,
     condition_status,
     container_state,
@@ -32,7 +31,6 @@ from kwait._states import (
     restart_count,
     rollout_complete,
     rollout_status,
-    same_value,
     state,
     terminated_reason,
     waiting_reason,
@@ -177,7 +175,7 @@ def deployment(**status: Any) -> Obj:
 
 def test_phase_follows_the_happy_path_and_ends_terminal() -> None:
     """Phase is Pending until the container runs, then Running, then Succeeded, which is final."""
-    assert [phase(pod(s)) for s in range(1, 7)] == [
+    assert [phase()(pod(s)) for s in range(1, 7)] == [
         "Pending",
         "Pending",
         "Pending",
@@ -185,16 +183,16 @@ def test_phase_follows_the_happy_path_and_ends_terminal() -> None:
         "Running",
         "Succeeded",
     ]
-    assert not phase.is_terminal(pod(5))
-    assert phase.is_terminal(pod(6))
+    assert not phase().is_terminal(pod(5))
+    assert phase().is_terminal(pod(6))
     failed = pod(5)
     failed["status"]["phase"] = "Failed"
-    assert phase.is_terminal(failed)
+    assert phase().is_terminal(failed)
 
 
 def test_phase_of_a_pod_without_status_is_none() -> None:
     """A pod the server has not given a phase yet reads as None."""
-    assert phase({"kind": "Pod", "metadata": {"name": "x"}}) is None
+    assert phase()({"kind": "Pod", "metadata": {"name": "x"}}) is None
 
 
 def test_waiting_reason_cycles_between_pull_error_and_backoff() -> None:
@@ -241,7 +239,7 @@ def test_crash_loop_shows_reason_restart_count_and_last_exit() -> None:
     assert restart_count("app")(crashing(2)) == 2
     assert terminated_reason()(crashing(2)) is None
     assert terminated_reason(last=True)(crashing(2)) == "Error"
-    assert phase(crashing(2)) == "Running"
+    assert phase()(crashing(2)) == "Running"
 
 
 def test_restart_count_sums_over_containers_and_starts_at_zero() -> None:
@@ -483,23 +481,23 @@ def test_field_equals_is_type_strict() -> None:
 
 def test_exists_and_deleted_read_the_deletion_sentinel() -> None:
     """Exists is True for any object and False when deleted; deleted is the opposite."""
-    assert exists(pod(1))
-    assert exists(DELETED) is False
-    assert deleted(DELETED) is True
-    assert deleted(pod(1)) is False
-    assert (~exists)(DELETED) is True
-    assert (exists & condition("Ready"))(DELETED) is False
-    assert (deleted | condition("Ready"))(DELETED) is True
+    assert exists()(pod(1))
+    assert exists()(DELETED) is False
+    assert deleted()(DELETED) is True
+    assert deleted()(pod(1)) is False
+    assert (~exists())(DELETED) is True
+    assert (exists() & condition("Ready"))(DELETED) is False
+    assert (deleted() | condition("Ready"))(DELETED) is True
 
 
 def test_generation_observed() -> None:
     """ObservedGeneration must reach generation; kinds without a generation count as observed."""
-    assert generation_observed(deployment())
+    assert generation_observed()(deployment())
     stale = deployment()
     stale["metadata"]["generation"] = 3
-    assert not generation_observed(stale)
-    assert not generation_observed({"metadata": {"generation": 1}, "status": {}})
-    assert generation_observed({"kind": "ConfigMap", "metadata": {"name": "c"}})
+    assert not generation_observed()(stale)
+    assert not generation_observed()({"metadata": {"generation": 1}, "status": {}})
+    assert generation_observed()({"kind": "ConfigMap", "metadata": {"name": "c"}})
 
 
 # ---------------------------------------------------------------- rollout
@@ -516,14 +514,14 @@ def test_rollout_status_walks_kubectls_messages() -> None:
         deployment(replicas=3, updatedReplicas=3, availableReplicas=2),
         deployment(replicas=3, updatedReplicas=3, availableReplicas=3),
     ]
-    assert [rollout_status(d) for d in stages] == [
+    assert [rollout_status()(d) for d in stages] == [
         "waiting for spec update to be observed",
         "1 out of 3 new replicas have been updated",
         "1 old replicas are pending termination",
         "2 of 3 updated replicas are available",
         "successfully rolled out",
     ]
-    assert [rollout_complete(d) for d in stages] == [False, False, False, False, True]
+    assert [rollout_complete()(d) for d in stages] == [False, False, False, False, True]
 
 
 def test_progress_deadline_exceeded_is_terminal() -> None:
@@ -536,13 +534,13 @@ def test_progress_deadline_exceeded_is_terminal() -> None:
             {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"},
         ],
     )
-    assert rollout_status(stuck) == "exceeded its progress deadline"
-    assert rollout_status.is_terminal(stuck)
-    assert rollout_complete.is_terminal(stuck)
-    assert not rollout_complete(stuck)
+    assert rollout_status()(stuck) == "exceeded its progress deadline"
+    assert rollout_status().is_terminal(stuck)
+    assert rollout_complete().is_terminal(stuck)
+    assert not rollout_complete()(stuck)
     moving = copy.deepcopy(stuck)
     moving["status"]["conditions"][1]["reason"] = "ReplicaSetUpdated"
-    assert not rollout_complete.is_terminal(moving)
+    assert not rollout_complete().is_terminal(moving)
 
 
 # ---------------------------------------------------------------- kubectl --for
@@ -590,7 +588,7 @@ def test_plain_callable_gets_its_description_from_docstring_or_name() -> None:
 
     assert as_state(vm_phase).description == "Phase of the VirtualMachineInstance"
     assert as_state(printable).description == "printable"
-    assert as_state(phase) is phase
+    assert as_state(phase()) is phase()
     with pytest.raises(TypeError, match="must be callable"):
         as_state("phase")  # type: ignore[arg-type]
 
@@ -625,28 +623,28 @@ def test_predicates_compose_with_words() -> None:
 
 def test_state_equals_and_one_of_build_predicates() -> None:
     """A state turns into a predicate with equals/one_of, keeping its terminal knowledge."""
-    running = phase.equals("Running")
+    running = phase().equals("Running")
     assert running(pod(5))
     assert running.description == "pod phase == 'Running'"
     assert running.is_terminal(pod(6))
-    done = phase.one_of("Succeeded", "Failed")
+    done = phase().one_of("Succeeded", "Failed")
     assert done(pod(6))
     assert not done(pod(5))
 
 
 def test_composed_terminal_rules() -> None:
     """An "and" is final once a final operand is False; an "or" once a final operand is True."""
-    running_and_ready = phase.equals("Running") & condition("Ready")
+    running_and_ready = phase().equals("Running") & condition("Ready")
     assert running_and_ready.is_terminal(pod(6))  # Succeeded: never Running again
     assert not running_and_ready.is_terminal(pod(5))
-    done_or_ready = phase.equals("Succeeded") | condition("Ready")
+    done_or_ready = phase().equals("Succeeded") | condition("Ready")
     assert done_or_ready.is_terminal(pod(6))
 
 
 def test_as_predicate_refuses_a_non_boolean_state() -> None:
     """A state is not silently used as a truth value."""
-    with pytest.raises(TypeError, match=r"use phase\.equals"):
-        as_predicate(phase)
+    with pytest.raises(TypeError, match=r"use phase\(\)\.equals"):
+        as_predicate(phase())
     assert isinstance(as_state(condition("Ready")), State)
 
 

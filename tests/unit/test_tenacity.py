@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 import tenacity
 
-from kwait._backoff import ConstantBackoff, ExponentialBackoff
-from kwait._clock import FakeClock, SystemClock
-from kwait._deadline import Deadline
-from kwait._errors import ConnectionLostError
-from kwait._retry import is_transient
-from kwait._tenacity import ClockRetrying, tenacity_retrying, tenacity_stop_at, tenacity_wait
+from kwait import ConnectionLostError, Deadline, SystemClock
+from kwait.retry import (
+    ClockRetrying,
+    ConstantBackoff,
+    ExponentialBackoff,
+    is_transient,
+    tenacity_retrying,
+    tenacity_stop_at,
+    tenacity_wait,
+)
+from kwait.testing import FakeClock
 
 
 class Failing:
@@ -52,7 +57,7 @@ def test_a_kwait_backoff_is_a_tenacity_wait() -> None:
     assert sleeps(clock, wait, 6) == [0.5, 1.0, 2.0, 3.0, 3.0]
     assert clock.monotonic() == 9.5
     assert repr(wait) == (
-        "kwait.tenacity_wait(ExponentialBackoff(initial=0.5, factor=2.0, cap=3.0, "
+        "kwait.retry.tenacity_wait(ExponentialBackoff(initial=0.5, factor=2.0, cap=3.0, "
         "max_steps=None, jitter=0.0, seed=0))"
     )
 
@@ -154,7 +159,7 @@ def test_a_shared_deadline_stops_tenacity_before_it_is_spent() -> None:
         retrying(failing)
     assert failing.calls == [50.0, 54.0, 58.0]
     assert deadline.remaining() == 2.0
-    assert repr(stop) == "kwait.tenacity_stop_at(60 s deadline, 2 s left)"
+    assert repr(stop) == "kwait.retry.tenacity_stop_at(60 s deadline, 2 s left)"
 
 
 def test_clock_retrying_defaults_to_real_time_and_shows_its_clock() -> None:

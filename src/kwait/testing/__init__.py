@@ -16,7 +16,10 @@ True
 
 from __future__ import annotations
 
-from kwait._scripted import Drop, Expire, Fail, Hang, Pause, ScriptedSource, event
+from kwait._publish import publish
+from kwait._time.clock import FakeClock
+from kwait._watch.scripted import Drop, Expire, Fail, Hang, Pause, ScriptedSource, event
+from kwait._watch.scripted import Step as ScriptStep
 from kwait.testing._faults import Faults, InjectedFailure, WatchFault
 from kwait.testing._kubelet import LIFECYCLE_LABEL, FakeKubelet
 from kwait.testing._server import FakeApiServer, RecordedRequest
@@ -27,24 +30,18 @@ __all__ = [
     "Expire",
     "Fail",
     "FakeApiServer",
+    "FakeClock",
     "FakeKubelet",
     "Faults",
     "Hang",
     "InjectedFailure",
     "Pause",
     "RecordedRequest",
+    "ScriptStep",
     "ScriptedSource",
     "WatchFault",
     "event",
 ]
 
 
-def _publish() -> None:
-    """Make reprs and docs name public objects as ``kwait.testing.X``."""
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith(("kwait.testing._", "kwait._scripted")):
-            obj.__module__ = __name__
-
-
-_publish()
+publish(__name__, globals(), __all__)

@@ -46,7 +46,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kwait.testing._store import DeleteOptions, Event, StatusError, Store
+from kwait.testing._errors import StatusError
+from kwait.testing._lifecycle import DeleteOptions, Store
+from kwait.testing._store import Event
 
 __all__ = ["LIFECYCLE_LABEL", "FakeKubelet", "go_duration"]
 

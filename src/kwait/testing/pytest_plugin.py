@@ -37,7 +37,7 @@ def kwait_api_server() -> Iterator[FakeApiServer]:
 @pytest.fixture
 def kwait_api_client(kwait_api_server: FakeApiServer) -> Iterator[Any]:
     """A ``kubernetes.client.ApiClient`` for `kwait_api_server`."""
-    from kwait._kube import api_client_from  # noqa: PLC0415 - the client loads on use
+    from kwait._watch.kube import api_client_from  # noqa: PLC0415 - the client loads on use
 
     client = api_client_from(kwait_api_server.kubeconfig_dict())
     try:

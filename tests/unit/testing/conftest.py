@@ -14,8 +14,7 @@ import urllib3
 from kubernetes import client as _client
 from kubernetes import config as _config
 
-from kwait._clock import FakeClock
-from kwait.testing import FakeApiServer
+from kwait.testing import FakeApiServer, FakeClock
 
 # The official client is only partly typed; treat it as dynamic here.
 client: Any = _client

@@ -9,8 +9,7 @@ import pytest
 from kubernetes import client as _client
 from kubernetes import config as _config
 
-from kwait._clock import FakeClock
-from kwait.testing import LIFECYCLE_LABEL, FakeApiServer
+from kwait.testing import LIFECYCLE_LABEL, FakeApiServer, FakeClock
 
 from .conftest import EPOCH, pod_body
 

@@ -8,8 +8,7 @@ import pytest
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from kwait._clock import FakeClock
-from kwait.testing import FakeApiServer
+from kwait.testing import FakeApiServer, FakeClock
 
 from .conftest import cm_body, pod_body, raw
 

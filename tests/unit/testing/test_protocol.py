@@ -10,8 +10,7 @@ from kubernetes import client as _client
 from kubernetes import config as _config
 from kubernetes import dynamic as _dynamic
 
-from kwait._clock import FakeClock
-from kwait.testing import FakeApiServer
+from kwait.testing import FakeApiServer, FakeClock
 
 from .conftest import RawWatch, cm_body, raw
 

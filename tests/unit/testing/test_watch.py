@@ -11,8 +11,7 @@ import urllib3
 from kubernetes import watch as _watch
 from kubernetes.client.exceptions import ApiException
 
-from kwait._clock import FakeClock
-from kwait.testing import FakeApiServer
+from kwait.testing import FakeApiServer, FakeClock
 
 from .conftest import RawWatch, cm_body, pod_body, raw
 

@@ -24,9 +24,9 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
-from kwait._resources import ResourceInfo
-from kwait._source import ExpiredError, ListResult, RawEvent
 from kwait._version import __version__
+from kwait._watch.resources import ResourceInfo
+from kwait._watch.source import ExpiredError, ListResult, RawEvent
 
 __all__ = [
     "DiscoveryCache",
@@ -296,7 +296,7 @@ class _KubeStream:
 
 
 class KubeWatchSource:
-    """LIST and WATCH one collection over HTTP (implements `kwait._source.WatchSource`)."""
+    """LIST and WATCH one collection over HTTP (implements `kwait._watch.source.WatchSource`)."""
 
     def __init__(
         self,

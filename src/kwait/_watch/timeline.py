@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kwait._typing import Clock
+from kwait._time.protocol import Clock
 
 __all__ = [
     "Entry",

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeAlias
 
-from kwait._clock import SystemClock
-from kwait._typing import Clock
+from kwait._time.clock import SystemClock
+from kwait._time.protocol import Clock
 
 __all__ = ["Deadline", "as_deadline", "format_seconds"]
 
@@ -67,7 +67,7 @@ class Deadline:
     waits, and each spends from the same budget. A deadline of 0 seconds is
     already expired when created: a wait given it checks once and does not block.
 
-    >>> from kwait import FakeClock
+    >>> from kwait.testing import FakeClock
     >>> clock = FakeClock()
     >>> deadline = Deadline.after(30, clock=clock)
     >>> clock.advance(12.5)
@@ -97,13 +97,26 @@ class Deadline:
         self.at = at
 
     @classmethod
+    def of(cls, timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
+        """A `Deadline` from what a ``timeout=`` argument accepts.
+
+        Seconds or a `datetime.timedelta` start a new budget on `clock`; a
+        `Deadline` is returned as it is, so several waits can share one budget.
+
+        >>> from kwait.testing import FakeClock
+        >>> Deadline.of(5, clock=FakeClock()).remaining()
+        5.0
+        """
+        return as_deadline(timeout, clock=clock)
+
+    @classmethod
     def after(cls, timeout: float | timedelta, *, clock: Clock | None = None) -> Deadline:
         """A deadline `timeout` from now on `clock` (default: `kwait.SystemClock`).
 
         `timeout` is a number of seconds or a `datetime.timedelta`; 0 means
         "check once"; `math.inf` means never; negative is an error.
 
-        >>> from kwait import FakeClock
+        >>> from kwait.testing import FakeClock
         >>> Deadline.after(timedelta(minutes=5), clock=FakeClock()).remaining()
         300.0
         """
@@ -113,11 +126,11 @@ class Deadline:
         return cls(now + seconds, clock=clock, start=now)
 
     @classmethod
-    def never(cls, *, clock: Clock | None = None) -> Deadline:
+    def unlimited(cls, *, clock: Clock | None = None) -> Deadline:
         """A deadline that never expires (an unlimited budget).
 
-        >>> from kwait import FakeClock
-        >>> print(Deadline.never(clock=FakeClock()))
+        >>> from kwait.testing import FakeClock
+        >>> print(Deadline.unlimited(clock=FakeClock()))
         no deadline, 0 s elapsed
         """
         return cls(math.inf, clock=SystemClock() if clock is None else clock)
@@ -151,7 +164,7 @@ class Deadline:
     def describe(self) -> str:
         """Say how the budget stands, for error messages.
 
-        >>> from kwait import FakeClock
+        >>> from kwait.testing import FakeClock
         >>> clock = FakeClock()
         >>> d = Deadline.after(0, clock=clock)
         >>> d.describe()
@@ -182,7 +195,7 @@ class Deadline:
         For one step of a longer test: "this step may take 30 s, but the whole
         test still has its five minutes".
 
-        >>> from kwait import FakeClock
+        >>> from kwait.testing import FakeClock
         >>> clock = FakeClock()
         >>> whole = Deadline.after(60, clock=clock)
         >>> clock.advance(45)
@@ -222,7 +235,7 @@ def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
         ValueError: `timeout` is negative or nan, or a deadline on another clock.
         TypeError: `timeout` is of another type (a bool, a string ...).
 
-    >>> from kwait import FakeClock
+    >>> from kwait.testing import FakeClock
     >>> clock = FakeClock()
     >>> shared = as_deadline(300, clock=clock)
     >>> as_deadline(shared, clock=clock) is shared
@@ -240,5 +253,5 @@ def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
             )
         return timeout
     if timeout is None:
-        return Deadline.never(clock=clock)
+        return Deadline.unlimited(clock=clock)
     return Deadline.after(timeout, clock=clock)

@@ -12,32 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from kwait._deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._errors import KwaitError
-from kwait._failures import error_for
-from kwait._patterns import (
-    Check,
-    CountMatcher,
-    Matcher,
-    Pattern,
-    PatternLike,
-    Status,
-    never,
-)
-from kwait._report import Report, ReportKind, object_report
-from kwait._states import Predicate, State, as_predicate, deleted, parse_for
-from kwait._timeline import Entry, Gap, Identity, Observation, Reconnect, Timeline
-from kwait._tracker import Tracker
+from kwait._match.counting import CountMatcher
+from kwait._match.matcher import Matcher
+from kwait._match.pattern import Pattern, PatternLike, never
+from kwait._match.states import Predicate, State, as_predicate, deleted, parse_for
+from kwait._match.verdict import Check, Status
+from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
+from kwait._time.protocol import Clock
+from kwait._verdict.failures import error_for
+from kwait._verdict.report import Report, ReportKind, object_report
+from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect, Recorder, Timeline
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "Baseline",
     "Condition",
-    "expect_consistently",
-    "expect_count",
-    "expect_never",
-    "expect_transitions",
-    "wait_for",
+    "Subject",
+    "all_of",
+    "as_condition",
+    "tracker_consistently",
+    "tracker_expect_count",
+    "tracker_expect_transitions",
+    "tracker_never",
+    "tracker_wait_for",
 ]
 
 Condition = str | Predicate | Callable[[Any], Any]
@@ -45,6 +45,33 @@ Condition = str | Predicate | Callable[[Any], Any]
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a wait takes by default, as ``kubectl wait``."""
+
+
+class Subject(Protocol):
+    """What the judging loops need from a tracker (`kwait.Tracker` is one)."""
+
+    @property
+    def name(self) -> str | None:
+        """The tracked name, or None for a selector."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every wait reads."""
+        ...
+
+    @property
+    def recorder(self) -> Recorder:
+        """Where the observations are recorded."""
+        ...
+
+    def describe(self) -> str:
+        """Say what is tracked."""
+        ...
+
+    def events_for(self, identity: Identity) -> list[dict[str, Any]]:
+        """The object's recent Events, for reports."""
+        ...
 
 
 def _holds(predicate: Predicate) -> Predicate:
@@ -60,7 +87,7 @@ def _fails(predicate: Predicate) -> Predicate:
 
 
 def as_condition(condition: Condition) -> Predicate:
-    """Turn a kubectl ``--for`` string or a callable into a `kwait.Predicate`."""
+    """Turn a kubectl ``--for`` string or a callable into a `kwait.states.Predicate`."""
     if isinstance(condition, str):
         return parse_for(condition)
     return as_predicate(condition)
@@ -74,7 +101,7 @@ class Baseline:
     present: tuple[Observation, ...]
 
     @classmethod
-    def now(cls, tracker: Tracker) -> Baseline:
+    def now(cls, tracker: Subject) -> Baseline:
         """Take the baseline at the tracker's current position."""
         start, present = tracker.recorder.present()
         return cls(start, tuple(present))
@@ -89,7 +116,7 @@ class _Judge:
 
     def __init__(
         self,
-        tracker: Tracker,
+        tracker: Subject,
         factory: Callable[[Identity], Check],
         select: Callable[[Identity], bool],
         *,
@@ -126,6 +153,7 @@ class _Judge:
 
     def pump(self, deadline: Deadline) -> None:
         """Feed what is recorded; wait (on the clock) until something new or the deadline."""
+        __tracebackhide__ = True
         remaining = deadline.remaining()
         timeout = None if remaining == float("inf") else max(0.0, remaining)
         new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
@@ -158,7 +186,7 @@ class _Judge:
         return Report(kind, summary, objects, dict(details or {}))
 
 
-def _named(tracker: Tracker, name: str | None) -> Callable[[Identity], bool]:
+def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:
     """Select the first identity named `name` (or the first at all) that shows up."""
     wanted = name if name is not None else tracker.name
     chosen: list[str] = []
@@ -171,13 +199,13 @@ def _named(tracker: Tracker, name: str | None) -> Callable[[Identity], bool]:
     return select
 
 
-def _what(tracker: Tracker, name: str | None) -> str:
+def _what(tracker: Subject, name: str | None) -> str:
     wanted = name if name is not None else tracker.name
     return f"{wanted!r} in {tracker.describe()}" if wanted else tracker.describe()
 
 
 def tracker_expect_transitions(
-    tracker: Tracker,
+    tracker: Subject,
     state: State | Callable[[Any], Any],
     pattern: PatternLike,
     *,
@@ -189,10 +217,11 @@ def tracker_expect_transitions(
     The object's whole recorded timeline is matched (the tracker started
     before the test acted), then new states as they come. Returns the object's
     timeline the moment the pattern matches; raises
-    `kwait.TransitionMismatchError` the moment it cannot (a forbidden state,
-    a deletion, a terminal state), `kwait.UndecidableError` when the answer
+    `kwait.errors.TransitionMismatchError` the moment it cannot (a forbidden state,
+    a deletion, a terminal state), `kwait.errors.UndecidableError` when the answer
     depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
     """
+    __tracebackhide__ = True
     deadline = as_deadline(timeout, clock=tracker.clock)
     judge = _Judge(
         tracker,
@@ -214,6 +243,7 @@ def tracker_expect_transitions(
 
 def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
     """Pump until the (single) check is decided or the deadline passes; close it then."""
+    __tracebackhide__ = True
     while True:
         judge.pump(deadline)
         check = next(iter(judge.checks.values()))[1] if judge.checks else None
@@ -233,7 +263,7 @@ def _summary(identity: Identity, check: Check, failed: str, deadline: Deadline) 
 
 
 def tracker_wait_for(
-    tracker: Tracker,
+    tracker: Subject,
     condition: Condition,
     *,
     name: str | None = None,
@@ -252,6 +282,7 @@ def tracker_wait_for(
     ``timeout=0`` checks once without waiting. Returns the targets' timelines.
     `baseline` (default: now) fixes the targets and where watching starts.
     """
+    __tracebackhide__ = True
     predicate = as_condition(condition)
     deadline = as_deadline(timeout, clock=tracker.clock)
     recorder = tracker.recorder
@@ -261,7 +292,7 @@ def tracker_wait_for(
     if wanted is not None:
         states = states[-1:]
     current = [o.identity for o in states]
-    if not current and predicate is deleted:
+    if not current and predicate is deleted():
         return []
     if not current and wanted is None:
         raise KwaitError(f"no object matches {tracker.describe()}: nothing to wait for")
@@ -319,7 +350,7 @@ def _is(identity: Identity, name: str | None) -> bool:
 
 
 def tracker_never(
-    tracker: Tracker,
+    tracker: Subject,
     condition: Condition,
     *,
     during: Timeout,
@@ -328,10 +359,11 @@ def tracker_never(
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
 
-    Fails with `kwait.NeverViolatedError` on the first violating event, not at
+    Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
     the end of the window. Targets: the named object, or every object the
     tracker observes in the window.
     """
+    __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_holds(predicate))
     _hold(
@@ -346,7 +378,7 @@ def tracker_never(
 
 
 def tracker_consistently(
-    tracker: Tracker,
+    tracker: Subject,
     condition: Condition,
     *,
     during: Timeout,
@@ -356,8 +388,9 @@ def tracker_consistently(
     """Assert `condition` holds for every target from now until `during` runs out.
 
     A target that is deleted in the window violates it. Fails with
-    `kwait.NeverViolatedError` on the first violating event.
+    `kwait.errors.NeverViolatedError` on the first violating event.
     """
+    __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
@@ -365,7 +398,7 @@ def tracker_consistently(
 
 
 def _hold(
-    tracker: Tracker,
+    tracker: Subject,
     predicate: Predicate,
     forbidden: Pattern,
     *,
@@ -375,6 +408,7 @@ def _hold(
     baseline: Baseline | None,
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
+    __tracebackhide__ = True
     deadline = as_deadline(during, clock=tracker.clock)
     wanted = name if name is not None else tracker.name
     judge = _Judge(
@@ -399,7 +433,7 @@ def _hold(
 
 
 def tracker_expect_count(
-    tracker: Tracker,
+    tracker: Subject,
     what: Any,
     *,
     exactly: int | None = None,
@@ -415,6 +449,7 @@ def tracker_expect_count(
     observed (or the one named) is checked; all that fail are in the report.
     Returns the count per identity.
     """
+    __tracebackhide__ = True
     judge = _Judge(
         tracker,
         lambda _ident: CountMatcher(what, exactly=exactly, at_least=at_least, at_most=at_most),
@@ -441,179 +476,15 @@ def tracker_expect_count(
     raise error_for(judge.report("count", summary))
 
 
-Target = Tracker | str | Mapping[str, Any] | None
-"""What a one-call expectation runs on: a running `Tracker`, or what to track
-(None with ``source=``)."""
-
-
-class _Session:
-    """Use a given tracker or start one; take the baseline; run the test's action."""
-
-    def __init__(
-        self,
-        target: Target,
-        name: str | None,
-        options: dict[str, Any],
-        act: Callable[[], object] | None,
-    ) -> None:
-        if isinstance(target, Tracker):
-            if options:
-                raise TypeError(
-                    f"tracker options {sorted(options)} cannot apply to a tracker already running"
-                )
-            self.tracker = target
-            self.owned = False
-        else:
-            self.tracker = Tracker(target, name, **options)
-            self.owned = True
-        self.act = act
-
-    def __enter__(self) -> tuple[Tracker, Baseline]:
-        """Start tracking (if ours), fix the baseline, then act: nothing it causes is missed."""
-        if self.owned:
-            self.tracker.start()
-        base = Baseline.now(self.tracker)
-        if self.act is not None:
-            self.act()
-        return self.tracker, base
-
-    def __exit__(self, *exc: object) -> None:
-        if self.owned:
-            self.tracker.stop()
-
-
-def expect_transitions(
-    target: Target,
-    name: str | None = None,
-    *,
-    state: State | Callable[[Any], Any],
-    pattern: PatternLike,
-    act: Callable[[], object] | None = None,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    **options: Any,
-) -> Timeline:
-    """Assert the path an object takes through its states, in one call.
-
-    `target` is a running `kwait.Tracker`, or what to track (a resource name or
-    an object, with `name` and `kwait.Tracker`'s options such as ``namespace=``
-    and ``api_client=``): then tracking starts first, `act` (if given) runs,
-    and the object's states are matched online against `pattern`. Returns the
-    object's `kwait.Timeline` the moment the pattern matches. Raises
-    `kwait.TransitionMismatchError` the moment it no longer can,
-    `kwait.UndecidableError` when the answer depends on a gap, and
-    `kwait.WaitTimeoutError` at the deadline.
-
-    Example::
-
-        kwait.expect_transitions(
-            "pods", "virt-launcher", namespace="ci",
-            state=kwait.waiting_reason(),
-            pattern=["ErrImagePull", "ImagePullBackOff", "ErrImagePull", "ImagePullBackOff"],
-            act=lambda: create_vm_with_bad_image(),
-            timeout=120,
-        )
-    """
-    with _Session(target, name, options, act) as (tracker, _):
-        return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
-
-
-def wait_for(
-    target: Target,
-    name: str | None = None,
-    *,
-    until: Condition | Sequence[Condition],
-    act: Callable[[], object] | None = None,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-    **options: Any,
-) -> list[Timeline]:
-    """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does.
-
-    `until` is a ``--for`` value (``"delete"``, ``"create"``, ``"condition=Ready"``,
-    ``"condition=Ready=false"``, ``"jsonpath={.status.phase}=Running"``), a
-    predicate (``kwait.condition("Ready")``, any callable on the raw object), or
-    a list of them, all of which must hold. ``timeout=0`` checks once; a shared
-    `kwait.Deadline` spends one budget across several waits. Returns the
-    targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
-    `kwait.TransitionMismatchError` when the object was deleted or reached a
-    terminal state first.
-    """
-    condition = _all_of(until)
-    with _Session(target, name, options, act) as (tracker, base):
-        return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
-
-
-def _all_of(until: Condition | Sequence[Condition]) -> Predicate:
+def all_of(until: Condition | Sequence[Condition]) -> Predicate:
     if isinstance(until, str) or callable(until):
         return as_condition(until)
     parts = [as_condition(c) for c in until]
     if not parts:
         raise ValueError("until= needs at least one condition")
-    if len(parts) > 1 and deleted in parts:
+    if len(parts) > 1 and deleted() in parts:
         raise ValueError("'delete' cannot be combined with other conditions")
     combined = parts[0]
     for part in parts[1:]:
         combined = combined & part
     return combined
-
-
-def expect_never(
-    target: Target,
-    name: str | None = None,
-    *,
-    condition: Condition,
-    during: Timeout,
-    act: Callable[[], object] | None = None,
-    **options: Any,
-) -> None:
-    """Assert `condition` holds for no target from now until `during` runs out.
-
-    Fails with `kwait.NeverViolatedError` on the first violating event, not at
-    the end of the window.
-    """
-    with _Session(target, name, options, act) as (tracker, base):
-        tracker_never(tracker, condition, during=during, name=name, baseline=base)
-
-
-def expect_consistently(
-    target: Target,
-    name: str | None = None,
-    *,
-    condition: Condition,
-    during: Timeout,
-    act: Callable[[], object] | None = None,
-    **options: Any,
-) -> None:
-    """Assert `condition` holds for every target from now until `during` runs out.
-
-    Fails with `kwait.NeverViolatedError` on the first violating event
-    (a deletion violates it too).
-    """
-    with _Session(target, name, options, act) as (tracker, base):
-        tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
-
-
-def expect_count(
-    target: Target,
-    name: str | None = None,
-    *,
-    changes: Any,
-    exactly: int | None = None,
-    at_least: int | None = None,
-    at_most: int | None = None,
-    act: Callable[[], object] | None = None,
-    **options: Any,
-) -> dict[Identity, int]:
-    """Assert how many times objects changed: "each pod updated exactly once".
-
-    With a running tracker, counts over everything it recorded so far; in the
-    one-call form, over what happens while `act` runs. `changes` is a
-    `kwait.Changes` (``Changes.generation()``, ``Changes.restarts()``,
-    ``Changes.of(state or path)``) or a state function / field path. Raises
-    `kwait.CountMismatchError` naming every object that changed too often or
-    too rarely, with its timeline.
-    """
-    with _Session(target, name, options, act) as (tracker, _):
-        tracker.sync()  # count what act caused, including writes still in flight
-        return tracker_expect_count(
-            tracker, changes, exactly=exactly, at_least=at_least, at_most=at_most, name=name
-        )

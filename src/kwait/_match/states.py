@@ -20,9 +20,9 @@ carries a `description` that messages use ("pod phase", "condition Ready=True").
 
 >>> pod = {"kind": "Pod", "status": {"phase": "Pending", "containerStatuses": [
 ...     {"name": "app", "state": {"waiting": {"reason": "ErrImagePull"}}, "restartCount": 0}]}}
->>> phase(pod), waiting_reason()(pod), condition("Ready")(pod)
+>>> phase()(pod), waiting_reason()(pod), condition("Ready")(pod)
 ('Pending', 'ErrImagePull', False)
->>> phase(DELETED), exists(DELETED), deleted(DELETED)
+>>> phase()(DELETED), exists()(DELETED), deleted()(DELETED)
 (DELETED, False, True)
 """
 
@@ -138,7 +138,7 @@ class State:
     >>> replicas = State(lambda o: o["status"]["replicas"], "replica count")
     >>> replicas({"status": {"replicas": 3}}), replicas.description
     (3, 'replica count')
-    >>> phase.is_terminal({"status": {"phase": "Failed"}})
+    >>> phase().is_terminal({"status": {"phase": "Failed"}})
     True
     """
 
@@ -177,10 +177,10 @@ class State:
     def equals(self, value: Any) -> Predicate:
         """Return the predicate "this state is `value`".
 
-        >>> phase.equals("Running")({"status": {"phase": "Running"}})
+        >>> phase().equals("Running")({"status": {"phase": "Running"}})
         True
-        >>> phase.equals("Running")
-        phase == 'Running'
+        >>> phase().equals("Running")
+        phase() == 'Running'
         """
         return Predicate(
             lambda obj: same_value(self._fn(obj), value),
@@ -193,7 +193,7 @@ class State:
     def one_of(self, *values: Any) -> Predicate:
         """Return the predicate "this state is one of `values`".
 
-        >>> phase.one_of("Succeeded", "Failed")({"status": {"phase": "Failed"}})
+        >>> phase().one_of("Succeeded", "Failed")({"status": {"phase": "Failed"}})
         True
         """
         shown = ", ".join(repr(v) for v in values)
@@ -245,10 +245,10 @@ class Predicate(State):
     instead; `kwait.one_of` and `kwait.matches` build such value predicates.
 
     >>> ready = condition("Ready")
-    >>> running = phase.equals("Running")
+    >>> running = phase().equals("Running")
     >>> both = ready & running
     >>> both
-    (condition('Ready') & phase == 'Running')
+    (condition('Ready') & phase() == 'Running')
     >>> both.description
     "(condition Ready=True and pod phase == 'Running')"
     >>> (~ready)({"status": {}})
@@ -450,17 +450,21 @@ def _call_repr(fn: str, container: str | None, *, init: bool, **flags: bool) -> 
 # ---------------------------------------------------------------- pods
 
 
-phase: Final = State(
+PHASE: Final = State(
     lambda obj: _get(obj, "status", "phase"),
     "pod phase",
     terminal=("Succeeded", "Failed"),
-    name="phase",
+    name="phase()",
 )
-"""``status.phase`` (None before the server sets it); Succeeded and Failed are terminal.
 
->>> phase({"status": {"phase": "Running"}})
-'Running'
-"""
+
+def phase() -> State:
+    """``status.phase`` (None before the server sets it); Succeeded and Failed are terminal.
+
+    >>> phase()({"status": {"phase": "Running"}})
+    'Running'
+    """
+    return PHASE
 
 
 def waiting_reason(container: str | None = None, *, init: bool = False) -> State:
@@ -826,7 +830,7 @@ def jsonpath(expr: str, value: Any = None) -> Predicate:
     >>> jsonpath("{.status.conditions}", "x")(pod)
     Traceback (most recent call last):
     ...
-    kwait.JSONPathError: jsonpath leads to a nested object or list which is not supported
+    kwait.errors.JSONPathError: jsonpath leads to a nested object or list which is not supported
     """
     if value is None:
         parts = _split_kubectl(expr)
@@ -962,24 +966,37 @@ def field_equals(path: FieldPath, value: Any) -> Predicate:
 # ---------------------------------------------------------------- existence
 
 
-exists: Final = Predicate(lambda _obj: True, "exists", on_deleted=False, name="exists")
-"""True while the object exists; False for its DELETED observation.
+EXISTS: Final = Predicate(lambda _obj: True, "exists", on_deleted=False, name="exists()")
 
-Existence is per identity (``metadata.uid``): an object deleted and created
-again under the same name is a new identity with a timeline of its own, so the
-first one's deletion is still a deletion.
-"""
 
-deleted: Final = Predicate(lambda _obj: False, "deleted", on_deleted=True, name="deleted")
-"""True for the DELETED observation of an object (per identity, see `exists`)."""
+def exists() -> Predicate:
+    """True while the object exists; False for its DELETED observation.
+
+    Existence is per identity (``metadata.uid``): an object deleted and created
+    again under the same name is a new identity with a timeline of its own, so the
+    first one's deletion is still a deletion.
+    """
+    return EXISTS
+
+
+IS_DELETED: Final = Predicate(lambda _obj: False, "deleted", on_deleted=True, name="deleted()")
+
+
+def deleted() -> Predicate:
+    """True for the DELETED observation of an object (per identity, see `exists`)."""
+    return IS_DELETED
 
 
 def _generation(obj: Obj) -> int:
     return _int(_get(obj, "metadata", "generation")) or 0
 
 
-generation: Final = State(_generation, "generation", name="generation")
-"""``metadata.generation`` (0 when the kind has none)."""
+GENERATION: Final = State(_generation, "generation", name="generation()")
+
+
+def generation() -> State:
+    """``metadata.generation`` (0 when the kind has none)."""
+    return GENERATION
 
 
 def _observed(obj: Obj) -> bool:
@@ -990,16 +1007,20 @@ def _observed(obj: Obj) -> bool:
     return observed is not None and observed >= gen
 
 
-generation_observed: Final = Predicate(
-    _observed, "generation observed", name="generation_observed", reads_objects=True
+GENERATION_OBSERVED: Final = Predicate(
+    _observed, "generation observed", name="generation_observed()", reads_objects=True
 )
-"""``status.observedGeneration >= metadata.generation``: the controller has seen the latest spec.
 
-True for kinds without a generation; False while ``observedGeneration`` is absent.
 
->>> generation_observed({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}})
-True
-"""
+def generation_observed() -> Predicate:
+    """``status.observedGeneration >= metadata.generation``: the controller saw the latest spec.
+
+    True for kinds without a generation; False while ``observedGeneration`` is absent.
+
+    >>> generation_observed()({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}})
+    True
+    """
+    return GENERATION_OBSERVED
 
 
 # ---------------------------------------------------------------- rollout
@@ -1036,34 +1057,45 @@ def _deadline(obj: Obj) -> bool:
     return _rollout(obj) == DEADLINE_EXCEEDED
 
 
-rollout_status: Final = State(_rollout, "rollout status", terminal=_deadline, name="rollout_status")
-"""A Deployment's rollout as ``kubectl rollout status`` words it.
+ROLLOUT_STATUS: Final = State(
+    _rollout, "rollout status", terminal=_deadline, name="rollout_status()"
+)
 
-One of ``waiting for spec update to be observed``, ``N out of M new replicas
-have been updated``, ``N old replicas are pending termination``, ``N of M
-updated replicas are available``, ``successfully rolled out``, or ``exceeded
-its progress deadline``. The last is terminal: ``kubectl rollout status`` gives
-up there, and so do matchers (a later spec change would start a new rollout,
-which a new expectation should wait for).
 
->>> rollout_status({"metadata": {"generation": 2}, "spec": {"replicas": 3},
-...     "status": {"observedGeneration": 2, "replicas": 4, "updatedReplicas": 3}})
-'1 old replicas are pending termination'
-"""
+def rollout_status() -> State:
+    """A Deployment's rollout as ``kubectl rollout status`` words it.
 
-rollout_complete: Final = Predicate(
+    One of ``waiting for spec update to be observed``, ``N out of M new replicas
+    have been updated``, ``N old replicas are pending termination``, ``N of M
+    updated replicas are available``, ``successfully rolled out``, or ``exceeded
+    its progress deadline``. The last is terminal: ``kubectl rollout status`` gives
+    up there, and so do matchers (a later spec change would start a new rollout,
+    which a new expectation should wait for).
+
+    >>> rollout_status()({"metadata": {"generation": 2}, "spec": {"replicas": 3},
+    ...     "status": {"observedGeneration": 2, "replicas": 4, "updatedReplicas": 3}})
+    '1 old replicas are pending termination'
+    """
+    return ROLLOUT_STATUS
+
+
+ROLLOUT_COMPLETE: Final = Predicate(
     lambda obj: _rollout(obj) == ROLLED_OUT,
     "rollout complete",
     terminal=_deadline,
-    name="rollout_complete",
+    name="rollout_complete()",
     reads_objects=True,
 )
-"""A Deployment rolled out, by ``kubectl rollout status``'s rules (see `rollout_status`).
 
-Its observedGeneration caught up, every replica is updated, no old replica is
-left, every updated replica is available. A Progressing condition with reason
-ProgressDeadlineExceeded makes it final (False), so waits fail at once.
-"""
+
+def rollout_complete() -> Predicate:
+    """A Deployment rolled out, by ``kubectl rollout status``'s rules (see `rollout_status`).
+
+    Its observedGeneration caught up, every replica is updated, no old replica is
+    left, every updated replica is available. A Progressing condition with reason
+    ProgressDeadlineExceeded makes it final (False), so waits fail at once.
+    """
+    return ROLLOUT_COMPLETE
 
 
 # ---------------------------------------------------------------- kubectl --for
@@ -1082,13 +1114,13 @@ def parse_for(spec: str) -> Predicate:
     >>> parse_for("jsonpath={.status.phase}=Running")
     jsonpath('{.status.phase}', 'Running')
     >>> parse_for("delete")
-    deleted
+    deleted()
     """
     lowered = spec.lower()
     if lowered == "delete":
-        return deleted
+        return IS_DELETED
     if lowered == "create":
-        return exists
+        return EXISTS
     if spec.startswith("condition="):
         name, sep, value = spec[len("condition=") :].partition("=")
         return condition(name, value if sep else "true")

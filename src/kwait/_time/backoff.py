@@ -52,8 +52,8 @@ from itertools import islice
 
 from typing_extensions import Self
 
-from kwait._deadline import format_seconds
 from kwait._errors import KwaitError
+from kwait._time.deadline import format_seconds
 
 __all__ = [
     "ApimachineryBackoff",

@@ -1,7 +1,7 @@
 """What the watch engine consumes: a source of LIST results and WATCH streams.
 
-The engine (`kwait._engine`) is pure: it talks to a `WatchSource`, which the
-adapter for the official client (`kwait._kube`) implements over HTTP and unit
+The engine (`kwait._watch.engine`) is pure: it talks to a `WatchSource`, which the
+adapter for the official client (`kwait._watch.kube`) implements over HTTP and unit
 tests implement with scripted events. A source only ever does what it is asked;
 reconnecting, resuming, relisting and backing off are the engine's job.
 """

@@ -8,7 +8,7 @@ when it is created and ``outcome_timestamp`` in ``set_result`` and
 another time source. `ClockRetrying` therefore re-stamps both from a kwait
 clock at the one place every attempt passes through, ``Retrying.iter`` (called
 right after the outcome is set, before the stop strategy runs), and
-overrides ``begin`` for the statistics. With a `kwait.FakeClock`, the
+overrides ``begin`` for the statistics. With a `kwait.testing.FakeClock`, the
 unchanged tenacity stop strategies then measure fake time.
 
 Only the synchronous `tenacity.Retrying` is covered; kwait has no async API.
@@ -25,9 +25,9 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 from typing_extensions import Self
 
-from kwait._backoff import Backoff, BackoffState
-from kwait._deadline import Deadline
-from kwait._typing import Clock
+from kwait._time.backoff import Backoff, BackoffState
+from kwait._time.deadline import Deadline
+from kwait._time.protocol import Clock
 
 __all__ = ["ClockRetrying", "tenacity_retrying", "tenacity_stop_at", "tenacity_wait"]
 
@@ -61,7 +61,7 @@ class _BackoffWait(wait_base):
             return given[min(wanted, len(given)) - 1]
 
     def __repr__(self) -> str:
-        return f"kwait.tenacity_wait({self.backoff!r})"
+        return f"kwait.retry.tenacity_wait({self.backoff!r})"
 
 
 def tenacity_wait(backoff: Backoff) -> wait_base:
@@ -73,7 +73,8 @@ def tenacity_wait(backoff: Backoff) -> wait_base:
     last delay repeats; limit attempts with tenacity's ``stop=`` as usual.
 
     >>> import tenacity
-    >>> from kwait import ExponentialBackoff, FakeClock
+    >>> from kwait.retry import ExponentialBackoff
+    >>> from kwait.testing import FakeClock
     >>> clock = FakeClock(autojump=True)
     >>> retrying = tenacity_retrying(
     ...     clock,
@@ -102,7 +103,7 @@ class ClockRetrying(tenacity.Retrying):
     def __init__(self, *args: Any, clock: Clock | None = None, **kwargs: Any) -> None:
         """Create the retrying controller on `clock` (default `kwait.SystemClock`)."""
         if clock is None:
-            from kwait._clock import SystemClock  # noqa: PLC0415 - only when no clock is given
+            from kwait._time.clock import SystemClock  # noqa: PLC0415 - only when no clock is given
 
             clock = SystemClock()
         kwargs.setdefault("sleep", clock.sleep)
@@ -143,7 +144,7 @@ def tenacity_retrying(clock: Clock, **kwargs: Any) -> ClockRetrying:
     `clock`'s time.
 
     >>> import tenacity
-    >>> from kwait import FakeClock
+    >>> from kwait.testing import FakeClock
     >>> clock = FakeClock(autojump=True)
     >>> retrying = tenacity_retrying(
     ...     clock, wait=tenacity.wait_fixed(10), stop=tenacity.stop_after_delay(25)
@@ -169,7 +170,7 @@ class _StopAt(stop_base):
         return retry_state.upcoming_sleep >= self.deadline.remaining()
 
     def __repr__(self) -> str:
-        return f"kwait.tenacity_stop_at({self.deadline.describe()})"
+        return f"kwait.retry.tenacity_stop_at({self.deadline.describe()})"
 
 
 def tenacity_stop_at(deadline: Deadline) -> stop_base:
@@ -181,7 +182,8 @@ def tenacity_stop_at(deadline: Deadline) -> stop_base:
     stops as usual (``tenacity_stop_at(d) | tenacity.stop_after_attempt(5)``).
 
     >>> import tenacity
-    >>> from kwait import Deadline, FakeClock
+    >>> from kwait import Deadline
+    >>> from kwait.testing import FakeClock
     >>> clock = FakeClock(autojump=True)
     >>> budget = Deadline.after(60, clock=clock)
     >>> clock.advance(50)

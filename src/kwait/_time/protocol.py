@@ -2,7 +2,7 @@
 
 Every wait, timeout, retry and reconnect in kwait reads time from a `Clock`.
 Two implementations ship: `kwait.SystemClock` (real time) and
-`kwait.FakeClock` (time that moves only when a test moves it, or jumps when
+`kwait.testing.FakeClock` (time that moves only when a test moves it, or jumps when
 every participating thread is blocked on it).
 """
 

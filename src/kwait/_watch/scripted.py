@@ -6,7 +6,7 @@ each WATCH connection plays the next scripted list of steps (events, pauses,
 a clean end, a dropped connection, a 410, an error). Every request is logged
 in `calls` so a test can assert exactly where the engine resumed from.
 
->>> from kwait._clock import FakeClock
+>>> from kwait._time.clock import FakeClock
 >>> src = ScriptedSource(FakeClock())
 >>> src.add_list([], "10")
 >>> src.add_watch(event("ADDED", {"metadata": {"name": "a", "uid": "1", "resourceVersion": "11"}}))
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kwait._errors import ConnectionLostError
-from kwait._source import EventType, ExpiredError, ListResult, RawEvent
-from kwait._typing import Clock
+from kwait._time.protocol import Clock
+from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
 
 __all__ = [
     "Drop",

@@ -17,8 +17,8 @@ state); ``error.report.to_json()`` is the same for CI artifacts.
 from __future__ import annotations
 
 from kwait._errors import KwaitError
-from kwait._patterns import Status
-from kwait._report import Report
+from kwait._match.verdict import Status
+from kwait._verdict.report import Report
 
 __all__ = [
     "CountMismatchError",

@@ -6,7 +6,7 @@ group (``deployments.apps``) or a version and group (``deployments.v1.apps``),
 and an object or manifest (its ``apiVersion`` and ``kind``). Matching is
 case-insensitive. When several groups serve the name, the core group wins,
 then the server's discovery order (which is its priority order), as kubectl
-does. An unknown name raises `kwait.UnknownResourceError` with the closest
+does. An unknown name raises `kwait.errors.UnknownResourceError` with the closest
 names the server does serve.
 """
 
@@ -108,7 +108,7 @@ def resolve_resource(
     >>> resolve_resource("deploymnets", [pods, deps])
     Traceback (most recent call last):
     ...
-    kwait.UnknownResourceError: the server has no resource named 'deploymnets'; did you mean ...
+    kwait.errors.UnknownResourceError: the server has no resource named 'deploymnets'; ...
     """
     listed = list(resources)
     if isinstance(name, Mapping):

@@ -2,7 +2,7 @@
 
 What is retried, and what is not:
 
-- `kwait.ApiTransientError` (429 Too Many Requests and every 5xx) is retried,
+- `kwait.errors.ApiTransientError` (429 Too Many Requests and every 5xx) is retried,
   waiting at least what the server asked for (``Retry-After`` or
   ``details.retryAfterSeconds``, carried as ``retry_after``);
 - `kwait.ConnectionLostError` (a reset or refused connection, a read timeout)
@@ -25,10 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kwait._backoff import Backoff, ExponentialBackoff
-from kwait._deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
-from kwait._typing import Clock
+from kwait._time.backoff import Backoff, ExponentialBackoff
+from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
+from kwait._time.protocol import Clock
 
 __all__ = ["Retrier", "RetryAttempt", "RetryPolicy", "is_transient"]
 
@@ -41,7 +41,8 @@ DEFAULT_RETRY_BACKOFF = ExponentialBackoff(initial=0.5, factor=2.0, cap=30.0, ji
 def is_transient(error: BaseException) -> bool:
     """True for the errors worth retrying: `ApiTransientError` and `ConnectionLostError`.
 
-    >>> from kwait import ApiError, ApiTransientError, ConnectionLostError
+    >>> from kwait import ApiError, ConnectionLostError
+    >>> from kwait.errors import ApiTransientError
     >>> is_transient(ApiTransientError(503, "ServiceUnavailable", "try later"))
     True
     >>> is_transient(ConnectionLostError("connection reset by peer"))
@@ -107,7 +108,7 @@ class RetryPolicy:
     retry_after)``. No attempt is started at or after the deadline: if the
     delay does not fit in what is left, the retrier gives up at once.
 
-    >>> from kwait import ApiForbiddenError, ApiTransientError
+    >>> from kwait.errors import ApiForbiddenError, ApiTransientError
     >>> policy = RetryPolicy(ExponentialBackoff(initial=1, factor=2), max_attempts=4)
     >>> busy = ApiTransientError(429, "TooManyRequests", "slow down", retry_after=5)
     >>> [policy.delay_for(busy, k) for k in (1, 2, 3, 4)]
@@ -171,7 +172,8 @@ class RetryPolicy:
         a note (Python 3.11 and later). Keep the `Retrier` from `start` instead
         to look at the history yourself.
 
-        >>> from kwait import ConnectionLostError, FakeClock
+        >>> from kwait import ConnectionLostError
+        >>> from kwait.testing import FakeClock
         >>> clock, calls = FakeClock(autojump=True), []
         >>> def flaky():
         ...     calls.append(clock.monotonic())
@@ -274,7 +276,8 @@ class Retrier:
     def explain(self) -> str:
         """Say what was tried, when, and why it stopped, one attempt per line.
 
-        >>> from kwait import ApiTransientError, FakeClock
+        >>> from kwait.errors import ApiTransientError
+        >>> from kwait.testing import FakeClock
         >>> clock = FakeClock(autojump=True)
         >>> retrier = RetryPolicy(ExponentialBackoff(initial=1), max_attempts=3).start(clock=clock)
         >>> for failure in [

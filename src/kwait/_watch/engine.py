@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kwait._backoff import Backoff, BackoffState, ExponentialBackoff
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
-from kwait._source import ExpiredError, ListResult, WatchSource, WatchStream
-from kwait._timeline import Identity, Recorder
-from kwait._typing import Clock
+from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
+from kwait._time.protocol import Clock
+from kwait._watch.source import ExpiredError, ListResult, WatchSource, WatchStream
+from kwait._watch.timeline import Identity, Recorder
 
 __all__ = ["EngineStopped", "WatchEngine"]
 
@@ -171,7 +171,7 @@ class WatchEngine:
             reason = f"connection lost: {lost}"
         except ApiTransientError as busy:
             self._check_stop()
-            # The server's Retry-After is a minimum, as in kwait.RetryPolicy.
+            # The server's Retry-After is a minimum, as in kwait.retry.RetryPolicy.
             delay = max(busy.retry_after or 0.0, self._backoff.next_delay())
             self.recorder.add_reconnect(self._state.resource_version, str(busy), delay)
             self._pause(delay)

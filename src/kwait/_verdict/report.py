@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kwait._patterns import Check, Outcome, Progress, Status
-from kwait._states import DELETED, DeletedType, State
-from kwait._timeline import Gap, Identity, Observation, Reconnect, Timeline
+from kwait._match.states import DELETED, DeletedType, State
+from kwait._match.verdict import Check, Outcome, Progress, Status
+from kwait._watch.timeline import Gap, Identity, Observation, Reconnect, Timeline
 
 __all__ = [
     "EventRow",
@@ -535,7 +535,7 @@ def object_report(
 
     Args:
         timeline: The object's timeline (its observations and the gaps that concern it).
-        check: The `kwait.Matcher` or `kwait.CountMatcher` fed with that timeline.
+        check: The `kwait.matchers.Matcher` or `kwait.matchers.CountMatcher` fed with that timeline.
         events: Raw Event dicts about the object (already matched by
             ``involvedObject.uid``), in any order.
         reconnects: Reconnects of the tracker's watch to show as rows (those

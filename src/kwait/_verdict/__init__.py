@@ -1,0 +1,1 @@
+"""Verdicts: judging loops over a tracker's recorder, failure reports and failure exceptions."""
