@@ -18,6 +18,7 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 nitpicky = False
+html_theme_options = {"page_width": "1200px", "sidebar_width": "240px"}
 
 
 def _drop_borrowed_data_docs(  # noqa: PLR0917 - the signature Sphinx calls with
