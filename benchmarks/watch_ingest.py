@@ -12,7 +12,7 @@ Rounds alternate (kwait, kubernetes, kwait, ...) so machine noise hits both;
 the table gives each round and the median, and the ratio of the medians.
 
 Run it against the local control plane (built from Go modules, see
-docs/testing.md), any cluster, or the in-process fake::
+docs/explanation/test-ground.md), any cluster, or the in-process fake::
 
     python benchmarks/watch_ingest.py --control-plane
     python benchmarks/watch_ingest.py --kubeconfig ~/.kube/config

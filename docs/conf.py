@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import kwait
 
 project = "kwait"
@@ -9,9 +11,28 @@ author = "kwait developers"
 release = kwait.__version__
 version = release
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+myst_enable_extensions = ["deflist"]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
 myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 nitpicky = False
+html_theme_options = {"page_width": "1200px", "sidebar_width": "240px"}
+
+
+def _drop_borrowed_data_docs(  # noqa: PLR0917 - the signature Sphinx calls with
+    app: object, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    """Drop the docstring a constant or type alias borrows from its type (``str``, a union).
+
+    Such names are described by the reference page itself, in the directive's content.
+    """
+    del app, name, options
+    if what == "data" and getattr(obj, "__doc__", None) == getattr(type(obj), "__doc__", None):
+        lines.clear()
+
+
+def setup(app: Any) -> None:
+    """Register the docstring filter."""
+    app.connect("autodoc-process-docstring", _drop_borrowed_data_docs)

@@ -8,5 +8,5 @@
 - :mod:`~tests.controlplane.fixtures`: what the pytest fixtures hand to tests;
 - ``python -m tests.controlplane``: the command line (``build``, ``up``, ``down`` ...).
 
-See ``docs/testing.md``.
+See ``docs/explanation/test-ground.md``.
 """

@@ -108,7 +108,7 @@ class Backoff(ABC):
     @property
     @abstractmethod
     def max_steps(self) -> int | None:
-        """How many delays the schedule has (None: unlimited)."""
+        """How many delays the schedule has, or None when it never ends."""
 
     @property
     @abstractmethod
