@@ -29,8 +29,14 @@ from typing import Any
 NAMESPACE = "bench"
 
 
-def pod(i: int, *, objects: int = 1, managed_fields: bool = False) -> dict[str, Any]:
-    """The `i`-th state of a realistic pod (one of `objects` pods, by `i % objects`)."""
+def pod(
+    i: int, *, objects: int = 1, managed_fields: bool = False, ready_at: int | None = None
+) -> dict[str, Any]:
+    """The `i`-th state of a realistic pod (one of `objects` pods, by `i % objects`).
+
+    The pod's restart count is ``i // objects``; with `ready_at`, its Ready condition is
+    False until the restart count reaches it.
+    """
     n = i % objects
     name = f"web-{n}"
     restarts = i // objects
@@ -87,6 +93,7 @@ def pod(i: int, *, objects: int = 1, managed_fields: bool = False) -> dict[str, 
         "imagePullPolicy": "IfNotPresent",
     }
     time = f"2026-11-30T08:{(i // 60) % 60:02d}:{i % 60:02d}Z"
+    ready = "True" if ready_at is None or restarts >= ready_at else "False"
     meta: dict[str, Any] = {
         "name": name,
         "generateName": "web-7d9c5b8f6-",
@@ -157,7 +164,7 @@ def pod(i: int, *, objects: int = 1, managed_fields: bool = False) -> dict[str, 
         "status": {
             "phase": "Running",
             "conditions": [
-                {"type": t, "status": "True", "lastTransitionTime": time}
+                {"type": t, "status": ready if t == "Ready" else "True", "lastTransitionTime": time}
                 for t in ("PodReadyToStartContainers", "Initialized", "Ready", "PodScheduled")
             ],
             "hostIP": "10.0.0.11",
@@ -250,14 +257,41 @@ def _managed_fields(time: str) -> list[dict[str, Any]]:
     ]
 
 
-def recorded_stream(events: int, *, objects: int = 1, managed_fields: bool = False) -> bytes:
-    """The watch stream: the objects ADDED, then MODIFIED states, one JSON line each."""
+def recorded_stream(
+    events: int,
+    *,
+    objects: int = 1,
+    managed_fields: bool = False,
+    listed: bool = False,
+    ready_at: int | None = None,
+) -> bytes:
+    """The watch stream: the objects ADDED (unless `listed`), then MODIFIED states."""
     lines = []
-    for i in range(events):
+    first = objects if listed else 0
+    for i in range(first, first + events):
         type_ = "ADDED" if i < objects else "MODIFIED"
-        obj = pod(i, objects=objects, managed_fields=managed_fields)
+        obj = pod(i, objects=objects, managed_fields=managed_fields, ready_at=ready_at)
         lines.append(json.dumps({"type": type_, "object": obj}, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode()
+
+
+def listed_body(
+    objects: int, *, managed_fields: bool = False, ready_at: int | None = None
+) -> bytes:
+    """A LIST answer at resourceVersion 1 holding the first state of each object."""
+    items = [
+        pod(i, objects=objects, managed_fields=managed_fields, ready_at=ready_at)
+        for i in range(objects)
+    ]
+    for item in items:
+        del item["kind"], item["apiVersion"]  # as kube-apiserver lists them
+    body = {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": "1"},
+        "items": items,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _discovery(path: str) -> dict[str, Any] | None:
@@ -283,19 +317,42 @@ def _discovery(path: str) -> dict[str, Any] | None:
     return None
 
 
-def serve(port_out: Any, events: int, objects: int, managed_fields: bool) -> None:  # noqa: FBT001
+def _list_answer(options: dict[str, Any]) -> bytes:
+    if options["listed"]:
+        return listed_body(
+            options["objects"],
+            managed_fields=options["managed_fields"],
+            ready_at=options["ready_at"],
+        )
+    empty = {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": "1"},
+        "items": [],
+    }
+    return json.dumps(empty).encode()
+
+
+def serve(port_out: Any, options: dict[str, Any]) -> None:  # noqa: C901 - the handler's verbs
     """Run the server until killed; send its port through `port_out` once listening."""
-    stream = recorded_stream(events, objects=objects, managed_fields=managed_fields)
-    last_rv = str(events + 1)
-    empty_list = json.dumps(
-        {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}
-    ).encode()
+    events, objects = options["events"], options["objects"]
+    managed_fields, listed = options["managed_fields"], options["listed"]
+    ready_at, delay = options["ready_at"], options["watch_delay"]
+    stream = recorded_stream(
+        events, objects=objects, managed_fields=managed_fields, listed=listed, ready_at=ready_at
+    )
+    last_rv = str((objects if listed else 0) + events + 1)
+    empty_list = _list_answer(options)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, *_: Any) -> None:
             return
+
+        def handle(self) -> None:
+            with contextlib.suppress(OSError):
+                super().handle()
 
         def _json(self, body: bytes) -> None:
             self.send_response(200)
@@ -318,6 +375,8 @@ def serve(port_out: Any, events: int, objects: int, managed_fields: bool) -> Non
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             if f"resourceVersion={last_rv}" not in query:
+                if delay:
+                    threading.Event().wait(delay)
                 for start in range(0, len(stream), 1 << 20):
                     chunk = stream[start : start + (1 << 20)]
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -337,11 +396,29 @@ def serve(port_out: Any, events: int, objects: int, managed_fields: bool) -> Non
 class ReplayServer:
     """The replay server in a child process: ``with ReplayServer(...) as url: ...``."""
 
-    def __init__(self, events: int, *, objects: int = 1, managed_fields: bool = False) -> None:
-        """Describe the stream; the process starts on enter."""
-        self.events = events
-        self.objects = objects
-        self.managed_fields = managed_fields
+    def __init__(
+        self,
+        events: int,
+        *,
+        objects: int = 1,
+        managed_fields: bool = False,
+        listed: bool = False,
+        ready_at: int | None = None,
+        watch_delay: float = 0.0,
+    ) -> None:
+        """Describe the stream; the process starts on enter.
+
+        `listed`: the LIST holds every object's first state and the watch goes on from
+        there; `watch_delay`: seconds a watch waits before it streams.
+        """
+        self.options = {
+            "events": events,
+            "objects": objects,
+            "managed_fields": managed_fields,
+            "listed": listed,
+            "ready_at": ready_at,
+            "watch_delay": watch_delay,
+        }
         self._process: Any = None
         self.url = ""
 
@@ -351,7 +428,7 @@ class ReplayServer:
         parent, child = ctx.Pipe()
         self._process = ctx.Process(
             target=serve,
-            args=(child, self.events, self.objects, self.managed_fields),
+            args=(child, self.options),
             daemon=True,
         )
         self._process.start()
