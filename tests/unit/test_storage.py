@@ -36,7 +36,7 @@ def ready_pod(name: str, run: str) -> dict[str, Any]:
 
 def test_a_selector_wait_right_after_creating_pods_waits_on_all_of_them(api: Any) -> None:
     """The targets are what the server holds at the call, 100 runs out of 100 (kubectl -l)."""
-    core = k8s.CoreV1Api(api)
+    core: Any = k8s.CoreV1Api(api)  # dict manifests: untyped use
     for run in range(100):
         label = f"r{run}"
         with kwait.track("pods", label_selector=f"run={label}", api_client=api) as tracker:
