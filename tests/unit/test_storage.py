@@ -19,7 +19,7 @@ from kwait.watch import Recorder
 def api() -> Iterator[Any]:
     """A fake API server whose kubelet starts pods within milliseconds."""
     with FakeApiServer() as server:
-        yield k8s_config.new_client_from_config_dict(server.kubeconfig_dict())
+        yield k8s_config.new_client_from_config_dict(server.kubeconfig_dict())  # type: ignore[no-untyped-call]
 
 
 def ready_pod(name: str, run: str) -> dict[str, Any]:
