@@ -36,7 +36,7 @@ from kwait._verdict.judge import (
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._watch.resources import resolve_resource
 from kwait._watch.source import WatchSource
-from kwait._watch.timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
+from kwait._watch.timeline import DEFAULT_MAX_BYTES, Entry, Identity, Recorder, Timeline
 
 __all__ = ["TrackOptions", "Tracker", "track"]
 
@@ -53,7 +53,7 @@ class TrackOptions(TypedDict, total=False):
     field_selector: str | None
     api_client: Any
     clock: Clock | None
-    keep_objects: int
+    max_bytes: int
     server_timeout_seconds: int
     backoff: Backoff | None
     source: WatchSource | None
@@ -88,7 +88,7 @@ class Tracker:
         field_selector: str | None = None,
         api_client: Any = None,
         clock: Clock | None = None,
-        keep_objects: int = DEFAULT_KEEP_OBJECTS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         server_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
         backoff: Backoff | None = None,
         source: WatchSource | None = None,
@@ -108,7 +108,8 @@ class Tracker:
             api_client: A ``kubernetes.client.ApiClient``; by default the kubeconfig
                 (``KUBECONFIG`` or ``~/.kube/config``) or the in-cluster config.
             clock: The clock every wait and reconnect reads; `kwait.SystemClock` by default.
-            keep_objects: How many observations keep their full object (memory bound).
+            max_bytes: The memory budget for recorded objects, in bytes (256 MiB by default):
+                past it the oldest states that are not an object's latest are dropped.
             server_timeout_seconds: The server-side ``timeoutSeconds`` of each WATCH request
                 (the server ends the stream then and the tracker resumes it); not a wait budget.
             backoff: The reconnect backoff (default: 0.1 s doubling to 10 s, jittered).
@@ -133,7 +134,7 @@ class Tracker:
         self.api_client = api_client
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.start_timeout = start_timeout
-        self.recorder = Recorder(self.clock, keep_objects=keep_objects)
+        self.recorder = Recorder(self.clock, max_bytes=max_bytes)
         self._source = source
         self._server_timeout_seconds = server_timeout_seconds
         self._backoff = backoff
@@ -175,6 +176,16 @@ class Tracker:
     def describe(self) -> str:
         """Say what this tracker watches."""
         return self.source.describe()
+
+    @property
+    def reads_consistently(self) -> bool:
+        """True when `sync` reads the server's current state (any source but a scripted one).
+
+        Selector waits then take their targets from a LIST at the call, as
+        ``kubectl wait -l`` does. A scripted source answers only its script, so waits on
+        it take their targets from what was recorded.
+        """
+        return bool(getattr(self.source, "consistent_reads", True))
 
     # ------------------------------------------------------------------ lifecycle
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -310,19 +311,68 @@ def test_delete_and_recreate_are_two_identities(
     ]
 
 
-def test_full_objects_are_kept_for_the_newest_observations_only(
+def _size(obj: dict[str, Any]) -> int:
+    return len(json.dumps(obj, separators=(",", ":")))
+
+
+def test_old_states_lose_their_bytes_beyond_the_budget(
     source: ScriptedSource, tracking: Callable[..., Tracker]
 ) -> None:
-    """Beyond keep_objects, old observations keep their metadata but drop the object."""
+    """Past max_bytes, the oldest states keep their metadata but drop the object."""
     source.add_list([], "1")
-    source.add_watch(*(event("MODIFIED", pod("a", rv)) for rv in range(2, 12)), Hang())
-    tracker = tracking(keep_objects=4)
+    source.add_watch(*(event("MODIFIED", pod("a", rv)) for rv in range(10, 20)), Hang())
+    tracker = tracking(max_bytes=4 * _size(pod("a", 10)))
     wait_until(tracker, lambda: len(observed(tracker)) == 10)
     obs = [e for e in tracker.entries() if isinstance(e, Observation)]
     assert [o.evicted for o in obs] == [True] * 6 + [False] * 4
     assert all(o.object is None for o in obs[:6])
-    assert [o.resource_version for o in obs] == [str(rv) for rv in range(2, 12)]
+    assert [o.resource_version for o in obs] == [str(rv) for rv in range(10, 20)]
     assert tracker.recorder.stats.evicted == 6
+    assert tracker.recorder.stored_bytes <= 4 * _size(pod("a", 10))
+
+
+def test_the_latest_state_of_every_object_is_never_evicted(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """Idle objects keep their current state however many events other objects make."""
+    idle = [pod(f"idle-{i}", 2 + i) for i in range(5)]
+    source.add_list(idle, "10")
+    source.add_watch(*(event("MODIFIED", pod("busy", rv)) for rv in range(11, 111)), Hang())
+    tracker = tracking(max_bytes=0)
+    wait_until(tracker, lambda: len(observed(tracker)) == 105)
+    for i in range(5):
+        [last] = tracker.timeline(f"idle-{i}").observations
+        assert not last.evicted
+        assert last.object is not None
+        assert last.object["metadata"]["name"] == f"idle-{i}"
+    busy = tracker.timeline("busy").observations
+    assert [o.evicted for o in busy] == [True] * 99 + [False]
+
+
+def test_a_timeline_is_a_snapshot(source: ScriptedSource, tracking: Callable[..., Tracker]) -> None:
+    """Eviction after a timeline was handed out does not change what it holds."""
+    source.add_list([pod("a", 2)], "2")
+    source.add_watch(Pause(1.0), *(event("MODIFIED", pod("a", rv)) for rv in range(3, 8)), Hang())
+    tracker = tracking(max_bytes=0)
+    before = tracker.timeline("a")
+    wait_until(tracker, lambda: len(observed(tracker)) == 6)
+    [first] = before.observations
+    assert not first.evicted
+    assert first.object is not None
+    assert first.object["metadata"]["resourceVersion"] == "2"
+    assert tracker.timeline("a").observations[0].evicted
+
+
+def test_every_read_of_an_object_is_a_fresh_copy(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """A caller that mutates the object it read cannot change the recorded state."""
+    source.add_list([pod("a", 2)], "2")
+    tracker = tracking()
+    [obs] = tracker.timeline("a").observations
+    assert obs.object is not None
+    obs.object["metadata"]["name"] = "changed"
+    assert obs.object["metadata"]["name"] == "a"
 
 
 def test_managed_fields_are_dropped_on_arrival(

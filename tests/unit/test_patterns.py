@@ -42,9 +42,9 @@ S = field("s")
 class Script:
     """One object's timeline, built in a Recorder: states, gaps, deletion."""
 
-    def __init__(self, uid: str = "u1", *, keep_objects: int = 10_000) -> None:
+    def __init__(self, uid: str = "u1", *, max_bytes: int = 256 * 1024 * 1024) -> None:
         """Start an empty recorder for the object with `uid`."""
-        self.rec = Recorder(clock=None, keep_objects=keep_objects)
+        self.rec = Recorder(clock=None, max_bytes=max_bytes)
         self.uid = uid
         self.rv = 100
         self.entries: list[Entry] = []
@@ -354,8 +354,10 @@ def test_same_state_on_both_sides_of_a_gap() -> None:
 
 def test_evicted_observations_count_as_unknown() -> None:
     """Observations whose objects were evicted are unknown states, reported like a gap."""
-    script = Script(keep_objects=1)
-    entries = [script.add(v) for v in ("a", "b", "c")]
+    script = Script(max_bytes=0)
+    for v in ("a", "b", "c"):
+        script.add(v)
+    entries = script.rec.entries()
     assert [isinstance(e, Observation) and e.evicted for e in entries] == [True, True, False]
     m = Matcher(S, consecutive("a", "b", "c"))
     assert m.feed_all(entries).status is P

@@ -333,12 +333,16 @@ def test_secret_values_are_redacted() -> None:
 
 def test_deleted_and_evicted_rows() -> None:
     """DELETED rows show <deleted>, evicted rows <evicted>; the last state is the newest held."""
-    rec = Recorder(clock=None, keep_objects=2)
-    matcher = Matcher(field("s"), ["a", "b"])
-    for i, value in enumerate(["x", "a"]):
-        meta = {"name": "p", "uid": "u", "resourceVersion": str(i)}
-        matcher.feed(rec.add_observation("MODIFIED", {"kind": "Pod", "metadata": meta, "s": value}))
+    states = [
+        {"kind": "Pod", "metadata": {"name": "p", "uid": "u", "resourceVersion": str(i)}, "s": v}
+        for i, v in enumerate(["x", "a"])
+    ]
     gone = {"kind": "Pod", "metadata": {"name": "p", "uid": "u", "resourceVersion": "9"}, "s": "a"}
+    # Room for the last two states: the first loses its bytes when the third arrives.
+    rec = Recorder(clock=None, max_bytes=len(json.dumps(states[1])) + len(json.dumps(gone)))
+    matcher = Matcher(field("s"), ["a", "b"])
+    for obj in states:
+        matcher.feed(rec.add_observation("MODIFIED", obj))
     matcher.feed(rec.add_observation("DELETED", gone))
     report = object_report(rec.timeline_of("u"), matcher)
     assert [(r.event, r.state, r.flags) for r in report.rows] == [

@@ -114,9 +114,10 @@ class Changes:
         """Return the counted value at `obs` (`NONE` if unknown: evicted)."""
         if self._kind == "generation":
             return obs.generation
-        if obs.object is None:
+        obj = obs.object
+        if obj is None:
             return NONE
-        return self.state(obs.object)
+        return self.state(obj)
 
     def amount(self, before: Observation, after: Observation, old: Any, new: Any) -> int:
         """Return how many changes lie between two known values."""
@@ -129,13 +130,8 @@ class Changes:
 
 
 def _deletion_started(before: Observation, after: Observation) -> bool:
-    def marked(obs: Observation) -> bool:
-        meta = (obs.object or {}).get("metadata") or {}
-        return bool(meta.get("deletionTimestamp"))
-
-    return (
-        before.object is not None and after.object is not None and marked(after)
-    ) and not marked(before)
+    """The deletion started between the two states (read from the stored heads)."""
+    return after.deleting and not before.deleting
 
 
 Countable = Changes | State | Callable[[Any], Any] | str

@@ -145,13 +145,14 @@ class Matcher:
             if not out.done:
                 out = self._ended(entry)
             return self._set(out)
-        if entry.object is None:
+        obj = entry.object  # decoded once per entry
+        if obj is None:
             self._unknown_span(entry)
             return self._decide(entry)
-        value = self._state(entry.object)
+        value = self._state(obj)
         self._observe(value, entry)
         out = self._decide(entry)
-        self._terminal = self._state.is_terminal(entry.object)
+        self._terminal = self._state.is_terminal(obj)
         if self._terminal and not out.done:
             out = self._set(self._at_terminal(entry, value))
         return out

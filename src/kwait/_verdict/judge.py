@@ -73,6 +73,15 @@ class Subject(Protocol):
         """The object's recent Events, for reports."""
         ...
 
+    @property
+    def reads_consistently(self) -> bool:
+        """True when `sync` can read what the server holds now (not a scripted source)."""
+        ...
+
+    def sync(self, timeout: Timeout = ...) -> None:
+        """Wait until everything the server holds now has been observed."""
+        ...
+
 
 def _holds(predicate: Predicate) -> Predicate:
     """A pattern element for "the predicate is true", named after it (not "True")."""
@@ -128,6 +137,9 @@ class _Judge:
         self.cursor = start
         self.checks: dict[str, tuple[Identity, Check]] = {}
         self.reconnects: list[Reconnect] = []
+        # Decided checks, counted as they decide: "is every target settled" is O(1).
+        self.passed = 0
+        self.failed = 0
 
     def check_for(self, identity: Identity) -> Check | None:
         pair = self.checks.get(identity.uid)
@@ -138,18 +150,33 @@ class _Judge:
             self.checks[identity.uid] = pair
         return pair[1]
 
+    def _feed_check(self, check: Check, entry: Observation | Gap) -> None:
+        if check.outcome.done:
+            return
+        out = check.feed(entry)
+        if out.done:
+            if out.passed:
+                self.passed += 1
+            else:
+                self.failed += 1
+
     def feed(self, entry: Entry) -> None:
         if isinstance(entry, Reconnect):
             self.reconnects.append(entry)
         elif isinstance(entry, Observation):
             check = self.check_for(entry.identity)
             if check is not None:
-                check.feed(entry)
+                self._feed_check(check, entry)
         elif isinstance(entry, Gap):
             for identity in entry.changed:
                 check = self.check_for(identity)
                 if check is not None:
-                    check.feed(entry)
+                    self._feed_check(check, entry)
+
+    @property
+    def settled(self) -> bool:
+        """True when every check passed, or one failed for good (O(1): counted on feed)."""
+        return self.failed > 0 or (bool(self.checks) and self.passed == len(self.checks))
 
     def pump(self, deadline: Deadline) -> None:
         """Feed what is recorded; wait (on the clock) until something new or the deadline."""
@@ -292,6 +319,14 @@ def tracker_wait_for(
     if wanted is not None:
         states = states[-1:]
     current = [o.identity for o in states]
+    if wanted is None and tracker.reads_consistently:
+        # Like `kubectl wait -l`: the targets are what the server holds at the call, read
+        # consistently, not whatever the watch happened to deliver so far. Their states
+        # since the baseline are all fed below.
+        tracker.sync(deadline)
+        now = {o.identity.uid: o.identity for o in recorder.present()[1]}
+        states = [o for o in states if o.identity.uid in now]
+        current = list(now.values())
     if not current and predicate is deleted():
         return []
     if not current and wanted is None:
@@ -309,9 +344,11 @@ def tracker_wait_for(
         select,
         start=base.start,
     )
+    for ident in current:
+        judge.check_for(ident)
     for obs in states:
         judge.feed(obs)
-    while not _settled(judge) and not deadline.expired():
+    while not judge.settled and not deadline.expired():
         judge.pump(deadline)
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
@@ -335,14 +372,6 @@ def _wait_failed(
     if len(failing) > 1:
         summary += f" (and {len(failing) - 1} more)"
     return error_for(judge.report("wait", summary, {"timeout": deadline.describe()}))
-
-
-def _settled(judge: _Judge) -> bool:
-    """True when every check passed, or one failed for good."""
-    checks = [check for _, check in judge.checks.values()]
-    if any(c.outcome.done and not c.outcome.passed for c in checks):
-        return True
-    return bool(checks) and all(c.outcome.passed for c in checks)
 
 
 def _is(identity: Identity, name: str | None) -> bool:

@@ -279,10 +279,11 @@ def _state_cell(state: State, obs: Observation) -> tuple[str, Any]:
     if obs.type == "DELETED":
         value = state(DELETED)
         return format_value(value), _jsonable(value)
-    if obs.object is None:
+    obj = obs.object
+    if obj is None:
         return "<evicted>", None
     try:
-        value = state(obs.object)
+        value = state(obj)
     except Exception as exc:  # noqa: BLE001 - a report must render whatever the state did
         return f"<error: {exc}>", None
     return format_value(value), _jsonable(value)
@@ -562,11 +563,12 @@ def object_report(
     last_state = None
     last_where = ""
     for obs in reversed(timeline.observations):
-        if obs.object is not None:
-            last_state = redact(obs.object)
+        obj = obs.object
+        if obj is not None:
+            last_state = redact(obj)
             last_where = f"#{obs.seq} {obs.type} rv {obs.resource_version}"
             break
-    if last_obs is not None and last_state is not None and last_obs.object is None:
+    if last_obs is not None and last_state is not None and last_obs.evicted:
         last_where += f"; newer observations were evicted, the latest is #{last_obs.seq}"
     return ObjectReport(
         identity=timeline.identity,

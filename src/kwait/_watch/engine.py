@@ -26,15 +26,16 @@ Every wait goes through the injected clock; stopping interrupts them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
 from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
 from kwait._time.protocol import Clock
-from kwait._watch.source import ExpiredError, ListResult, WatchSource, WatchStream
-from kwait._watch.timeline import Identity, Recorder
+from kwait._watch.source import ExpiredError, ListResult, RawEvent, WatchSource, WatchStream
+from kwait._watch.timeline import Identity, ObservationType, Recorder
+from kwait._watch.wire import Head
 
 __all__ = ["EngineStopped", "WatchEngine"]
 
@@ -127,8 +128,7 @@ class WatchEngine:
 
     def _run(self) -> None:
         listed = self._with_retries(self.source.list, "LIST")
-        for item in listed.items:
-            self.recorder.add_observation("LISTED", item)
+        self.recorder.add_batch([("LISTED", raw, head) for raw, head in listed.raw_items()])
         self._state.resource_version = listed.resource_version
         self.recorder.mark_synced()
         while True:
@@ -151,14 +151,9 @@ class WatchEngine:
                     raise EngineStopped
                 self._stream = stream
             try:
-                for event in stream:
-                    delivered += 1
-                    if event.type == "BOOKMARK":
-                        self.recorder.stats.bookmarks += 1
-                    else:
-                        self.recorder.add_observation(event.type, event.object)
-                    if event.resource_version:
-                        self._state.resource_version = event.resource_version
+                for batch in _batches(stream):
+                    delivered += len(batch)
+                    self._record(batch)
                     self._check_stop()
             finally:
                 with self._lock:
@@ -185,6 +180,21 @@ class WatchEngine:
         self.recorder.add_reconnect(self._state.resource_version, reason, delay)
         self._pause(delay)
 
+    def _record(self, batch: list[RawEvent]) -> None:
+        """Record a batch of events and move the resume point past them."""
+        observed: list[tuple[ObservationType, bytes, Head]] = []
+        rv = ""
+        for event in batch:
+            head = event.head
+            if event.type == "BOOKMARK":
+                self.recorder.stats.bookmarks += 1
+            else:
+                observed.append((event.type, event.raw, head))
+            rv = head.resource_version or rv
+        self.recorder.add_batch(observed)
+        if rv:
+            self._state.resource_version = rv
+
     def _with_retries(self, call: Callable[[], ListResult], what: str) -> ListResult:
         """Run a LIST, retrying transient failures on the backoff; fatal errors propagate."""
         while True:
@@ -208,22 +218,20 @@ class WatchEngine:
         listed = self._with_retries(self.source.list, "relist")
         self.recorder.stats.relists += 1
         before = self.recorder.alive()
-        after: dict[str, dict[str, Any]] = {}
-        for item in listed.items:
-            after[Identity.of(item).uid] = item
+        after = {head.uid: (raw, head) for raw, head in listed.raw_items()}
         changed_items = [
-            item
-            for uid, item in after.items()
-            if before.get(uid) != str(item.get("metadata", {}).get("resourceVersion", ""))
+            (raw, head)
+            for uid, (raw, head) in after.items()
+            if before.get(uid) != head.resource_version
         ]
         gone = [uid for uid in before if uid not in after]
-        identities = [Identity.of(item) for item in changed_items]
+        identities = [Identity.of_head(head) for _, head in changed_items]
         gone_objects = [self._gone_object(uid, listed.resource_version) for uid in gone]
         identities += [Identity.of(obj) for obj in gone_objects]
         reason = str(expired.message or "410 Gone")
         self.recorder.add_gap(from_rv, listed.resource_version, reason, identities)
-        for item in changed_items:
-            self.recorder.add_observation("LISTED", item, synthetic=True)
+        for raw, head in changed_items:
+            self.recorder.add_raw("LISTED", raw, head, synthetic=True)
         for obj in gone_objects:
             self.recorder.add_observation("DELETED", obj, synthetic=True)
         self._state.resource_version = listed.resource_version
@@ -241,3 +249,13 @@ class WatchEngine:
         meta["resourceVersion"] = resource_version
         obj["metadata"] = meta
         return obj
+
+
+def _batches(stream: WatchStream) -> Iterator[list[RawEvent]]:
+    """A stream's events in batches: its own when it reads several at once, else one by one."""
+    batches: Callable[[], Iterator[list[RawEvent]]] | None = getattr(stream, "batches", None)
+    if batches is not None:
+        yield from batches()
+    else:
+        for event in stream:
+            yield [event]

@@ -16,7 +16,7 @@ import socket
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import kubernetes
@@ -26,7 +26,8 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
 from kwait._version import __version__
 from kwait._watch.resources import ResourceInfo
-from kwait._watch.source import ExpiredError, ListResult, RawEvent
+from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
+from kwait._watch.wire import Head, WireError, decode_event, decode_list
 
 __all__ = [
     "DiscoveryCache",
@@ -189,15 +190,19 @@ class KubeHttp:
             )
         return decoded
 
-    def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
-        """GET `path` and decode its JSON body."""
+    def get_bytes(self, path: str, query: Mapping[str, str] | None, *, request: str) -> bytes:
+        """GET `path` and return its body."""
         response = self.open(path, query, request=request)
         try:
-            data = response.read()
+            return bytes(response.read())
         except (Urllib3Error, OSError) as error:
             raise ConnectionLostError(f"{request}: {error}") from error
         finally:
             response.release_conn()
+
+    def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
+        """GET `path` and decode its JSON body."""
+        data = self.get_bytes(path, query, request=request)
         try:
             return json.loads(data)
         except ValueError as error:
@@ -243,17 +248,14 @@ class _KubeStream:
             self._response.close()
         self._response.release_conn()
 
-    def _lines(self) -> Iterator[bytes]:
+    def _chunks(self) -> Iterator[list[bytes]]:
+        """Yield the complete lines of each chunk read from the socket."""
         buffer = b""
         try:
             for chunk in self._response.stream(65536, decode_content=True):
-                buffer += chunk
-                while True:
-                    line, newline, rest = buffer.partition(b"\n")
-                    if not newline:
-                        break
-                    buffer = rest
-                    yield line
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                if lines:
+                    yield lines
         except (Urllib3Error, OSError, ValueError) as error:
             if self._closed.is_set():
                 return
@@ -263,27 +265,27 @@ class _KubeStream:
                 f"{self._request}: the stream ended inside an event ({len(buffer)} bytes unread)"
             )
 
-    def __iter__(self) -> Iterator[RawEvent]:
+    def batches(self) -> Iterator[list[RawEvent]]:
+        """Yield the events as they arrive, a socket read's worth at a time."""
         try:
-            for line in self._lines():
+            for lines in self._chunks():
                 if self._closed.is_set():
                     return
-                yield self._event(line)
+                yield [self._event(line) for line in lines if line.strip()]
         finally:
             self.close()
 
+    def __iter__(self) -> Iterator[RawEvent]:
+        for batch in self.batches():
+            yield from batch
+
     def _event(self, line: bytes) -> RawEvent:
         try:
-            event = json.loads(line)
-            type_ = event["type"]
-            obj = event["object"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise ConnectionLostError(
-                f"{self._request}: malformed event line {line[:80]!r}: {error}"
-            ) from error
-        if not isinstance(obj, dict):
-            raise ConnectionLostError(f"{self._request}: event object is not a JSON object")
+            type_, raw, head = decode_event(line)
+        except WireError as error:
+            raise ConnectionLostError(f"{self._request}: {error}") from error
         if type_ == "ERROR":
+            obj = _decode_status(raw) or {}
             code = obj.get("code")
             if code == _STATUS_GONE:
                 raise ExpiredError(self._rv, str(obj.get("message", "")), obj)
@@ -292,7 +294,7 @@ class _KubeStream:
             )
         if type_ not in _EVENT_TYPES:
             raise ConnectionLostError(f"{self._request}: unknown event type {type_!r}")
-        return RawEvent(type_, obj)
+        return RawEvent(cast("EventType", type_), raw=raw, head=head)
 
 
 class KubeWatchSource:
@@ -342,30 +344,28 @@ class KubeWatchSource:
 
     def list(self) -> ListResult:
         """LIST every page at one consistent resourceVersion."""
-        items: list[dict[str, Any]] = []
+        items: list[tuple[bytes, Head]] = []
         token = ""
         pages = 0
         rv = ""
+        request = f"LIST {self.describe()}"
         while True:
             query = self._selectors()
             query["limit"] = str(self.page_size)
             if token:
                 query["continue"] = token
-            body = self.http.get_json(self.path, query, request=f"LIST {self.describe()}")
+            body = self.http.get_bytes(self.path, query, request=request)
             pages += 1
-            kind = str(body.get("kind", ""))
-            item_kind = kind.removesuffix("List") if kind.endswith("List") else kind
-            api_version = str(body.get("apiVersion", self.resource.api_version))
-            for item in body.get("items") or []:
-                # List items of built-in kinds carry no kind/apiVersion; restore them.
-                item.setdefault("kind", item_kind or self.resource.kind)
-                item.setdefault("apiVersion", api_version)
-                items.append(item)
-            meta = body.get("metadata") or {}
-            rv = rv or str(meta.get("resourceVersion", ""))
-            token = str(meta.get("continue") or "")
+            try:
+                page_rv, token, page = decode_list(
+                    body, kind=self.resource.kind, api_version=self.resource.api_version
+                )
+            except WireError as error:
+                raise ConnectionLostError(f"{request}: {error}") from error
+            items.extend(page)
+            rv = rv or page_rv
             if not token:
-                return ListResult(items, rv, pages)
+                return ListResult(resource_version=rv, pages=pages, raw_items=items)
 
     def watch(self, resource_version: str, timeout_seconds: int) -> _KubeStream:
         """Open a WATCH from `resource_version` with bookmarks and a server-side timeout."""

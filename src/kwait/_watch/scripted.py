@@ -121,7 +121,13 @@ class ScriptedSource:
 
     When the WATCH scripts run out, further watches hang until closed, like an
     idle server. When the LIST scripts run out, a LIST fails loudly.
+
+    A script answers only the LISTs it has, so waits on a scripted tracker take their
+    targets from what was recorded rather than from a LIST at the call
+    (``consistent_reads`` is False).
     """
+
+    consistent_reads = False
 
     def __init__(self, clock: Clock, description: str = "scripted objects") -> None:
         """Create an empty script playing on `clock`."""

@@ -18,22 +18,30 @@ Per object identity (the ``metadata.uid``: a name deleted and recreated is two
 identities) a `Timeline` is a snapshot of that object's observations with the
 gaps that concern it in place.
 
-Memory: the recorder drops ``metadata.managedFields`` from every object on
-arrival, and keeps full objects for the newest ``keep_objects`` observations
-(default 10,000). Older observations keep their type, resourceVersion, time,
-identity and generation, but their ``object`` becomes None and ``evicted`` is
-set; a matcher that would need them reports that instead of guessing.
+Storage: each observation keeps the object's JSON bytes as the server sent them
+and a few fields read from them (identity, resourceVersion, generation), in
+structs Python's cyclic garbage collector does not walk. The object is decoded
+(without ``metadata.managedFields``) each time ``Observation.object`` is read,
+so a tracker that only records never decodes one, and every reader gets its own
+copy. Memory is bounded by a byte budget (``max_bytes``, 256 MiB by default):
+past it, the oldest states that are not an object's latest lose their bytes
+(``object`` becomes None, ``evicted`` is set) and a matcher that would need them
+reports that instead of guessing. The latest state of every object is never
+evicted, and timelines already handed out keep what they hold.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
+
 from kwait._time.protocol import Clock
+from kwait._watch.wire import Head, decode_object, encode_object, head_of
 
 __all__ = [
     "Entry",
@@ -48,11 +56,11 @@ __all__ = [
 
 ObservationType = Literal["LISTED", "ADDED", "MODIFIED", "DELETED"]
 
-DEFAULT_KEEP_OBJECTS = 10_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+"""The default memory budget of a recorder's stored objects (bytes)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
+class Identity(msgspec.Struct, frozen=True, gc=False):
     """Who an observation is about: one incarnation of a named object."""
 
     uid: str
@@ -67,13 +75,12 @@ class Identity:
         >>> Identity.of({"kind": "Pod", "metadata": {"name": "web", "namespace": "ci", "uid": "u"}})
         Identity(uid='u', name='web', namespace='ci', kind='Pod')
         """
-        meta = obj.get("metadata") or {}
-        return cls(
-            uid=str(meta.get("uid", "")),
-            name=str(meta.get("name", "")),
-            namespace=str(meta.get("namespace", "") or ""),
-            kind=str(obj.get("kind", "") or ""),
-        )
+        return cls.of_head(head_of(obj))
+
+    @classmethod
+    def of_head(cls, head: Head) -> Identity:
+        """The identity a `kwait._watch.wire.Head` names."""
+        return cls(head.uid, head.name, head.namespace, head.kind)
 
     def __str__(self) -> str:
         """Render as ``kind/namespace/name (uid)``, leaving out what is empty."""
@@ -82,8 +89,7 @@ class Identity:
         return f"{kind}{path} (uid {self.uid[:8]})" if self.uid else f"{kind}{path}"
 
 
-@dataclass(slots=True, eq=False)
-class Observation:
+class Observation(msgspec.Struct, frozen=True, eq=False, gc=False):
     """One state of one object, as published by the server.
 
     Attributes:
@@ -92,12 +98,17 @@ class Observation:
         type: ``LISTED`` (present in a LIST), ``ADDED``, ``MODIFIED`` or ``DELETED``.
         resource_version: The object's resourceVersion (for DELETED, the deletion's).
         identity: The object identity (uid, name, namespace, kind).
-        object: The raw object without managedFields; None once evicted.
         synthetic: True when kwait derived it from a relist rather than an event
             (a LISTED state after a gap, or a DELETED for an object the relist no
             longer contains).
         generation: ``metadata.generation`` (0 if unset), kept after eviction.
-        evicted: True when the full object was dropped to bound memory.
+        evicted: True when the object's bytes were dropped to keep the memory budget.
+        deleting: True when ``metadata.deletionTimestamp`` is set (a deletion started).
+        raw: The object's JSON bytes as the server sent them (None once evicted).
+
+    >>> obs = Observation(0, 0.0, "ADDED", "5", Identity("u", "web"), raw=b'{"spec":{}}')
+    >>> obs.object
+    {'spec': {}}
     """
 
     seq: int
@@ -105,10 +116,21 @@ class Observation:
     type: ObservationType
     resource_version: str
     identity: Identity
-    object: dict[str, Any] | None
     synthetic: bool = False
     generation: int = 0
     evicted: bool = False
+    deleting: bool = False
+    raw: bytes | None = None
+
+    @property
+    def object(self) -> dict[str, Any] | None:
+        """The object without managedFields, decoded afresh on each read; None once evicted."""
+        return decode_object(self.raw) if self.raw is not None else None
+
+    @property
+    def size(self) -> int:
+        """Bytes this observation holds for its object."""
+        return len(self.raw) if self.raw is not None else 0
 
     def __repr__(self) -> str:
         """Summarise without the (large) object."""
@@ -120,8 +142,7 @@ class Observation:
         )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Gap:
+class Gap(msgspec.Struct, frozen=True, eq=False, gc=False):
     """Continuity broke: states between `from_rv` and `to_rv` were not observed.
 
     Attributes:
@@ -149,8 +170,7 @@ class Gap:
         )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Reconnect:
+class Reconnect(msgspec.Struct, frozen=True, eq=False, gc=False):
     """The watch was resumed from `resource_version` after a clean end or a drop (no loss)."""
 
     seq: int
@@ -219,37 +239,44 @@ class _Stats:
     relists: int = 0
     gaps: int = 0
     evicted: int = 0
+    evicted_bytes: int = 0
+    stored_bytes: int = 0
 
 
-def _strip(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    if isinstance(meta, dict) and "managedFields" in meta:
-        meta.pop("managedFields")
-    return obj
+StoredObject = tuple[bytes, Head]
+"""An object as the recorder stores it: its JSON bytes and its head."""
 
 
-def _generation(obj: Mapping[str, Any]) -> int:
-    gen = (obj.get("metadata") or {}).get("generation", 0)
-    return gen if isinstance(gen, int) else 0
+def stored(obj: Mapping[str, Any]) -> StoredObject:
+    """Turn a decoded object into what the recorder stores (scripted sources, relists)."""
+    return encode_object(obj), head_of(obj)
 
 
-@dataclass
+@dataclass(eq=False)
 class Recorder:
     """The thread-safe, ordered log behind a tracker.
 
-    One writer (the tracker's engine thread) appends; any thread reads. Readers
-    that want to wait for new entries use `wait_for_entries`, which waits on
-    the tracker's clock.
+    One writer (the tracker's engine thread) appends, a batch at a time; any thread
+    reads. Readers that want to wait for new entries use `wait_for_entries`, which
+    waits on the tracker's clock and is woken once per batch.
+
+    >>> rec = Recorder(clock=None)
+    >>> pod = {"metadata": {"name": "p", "uid": "u", "resourceVersion": "1"}}
+    >>> rec.add_observation("ADDED", pod)
+    Observation(#0 ADDED rv=1 p (uid u) t=0.000)
+    >>> rec
+    Recorder(1 entries, 1 objects, 0 bytes evicted of ... bytes)
     """
 
     clock: Clock | None
-    keep_objects: int = DEFAULT_KEEP_OBJECTS
+    max_bytes: int = DEFAULT_MAX_BYTES
     _entries: list[Entry] = field(default_factory=list, init=False, repr=False)
-    _by_uid: dict[str, list[Observation | Gap]] = field(default_factory=dict, init=False)
-    _identities: dict[str, Identity] = field(default_factory=dict, init=False)
-    _last_rv: dict[str, str] = field(default_factory=dict, init=False)
-    _alive: dict[str, str] = field(default_factory=dict, init=False)
-    _with_objects: deque[Observation] = field(default_factory=deque, init=False, repr=False)
+    _by_uid: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _identities: dict[str, Identity] = field(default_factory=dict, init=False, repr=False)
+    _latest: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _alive: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _evictable: deque[int] = field(default_factory=deque, init=False, repr=False)
+    _bytes: int = field(default=0, init=False, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, init=False)
     _closed: bool = field(default=False, init=False)
     _synced: bool = field(default=False, init=False)
@@ -257,56 +284,115 @@ class Recorder:
     stats: _Stats = field(default_factory=_Stats, init=False)
 
     def __post_init__(self) -> None:
-        """Check the memory bound."""
-        if self.keep_objects < 1:
-            raise ValueError(f"keep_objects must be at least 1, got {self.keep_objects}")
+        """Check the memory budget."""
+        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int):
+            raise TypeError(f"max_bytes must be an int (bytes), got {self.max_bytes!r}")
+        if self.max_bytes < 0:
+            raise ValueError(f"max_bytes must be 0 or more, got {self.max_bytes}")
+
+    def __repr__(self) -> str:
+        """Summarise in one bounded line."""
+        with self._cond:
+            state = " closed" if self._closed else ""
+            return (
+                f"Recorder({len(self._entries)} entries, {len(self._identities)} objects, "
+                f"{self.stats.evicted_bytes} bytes evicted of {self.stats.stored_bytes} bytes"
+                f"{state})"
+            )
 
     # ------------------------------------------------------------------ writing
     def _now(self) -> float:
         return self.clock.monotonic() if self.clock is not None else 0.0
 
-    def _append(self, entry: Entry) -> None:
-        self._entries.append(entry)
-        self._cond.notify_all()
+    def _observe(
+        self, type_: ObservationType, raw: bytes, head: Head, now: float, *, synthetic: bool
+    ) -> Observation:
+        """Append one observation; the caller holds the lock and notifies."""
+        uid = head.uid
+        identity = self._identities.get(uid)
+        if identity is None or identity.name != head.name:
+            identity = Identity.of_head(head)
+            self._identities.setdefault(uid, identity)
+        seq = len(self._entries)
+        obs = Observation(
+            seq,
+            now,
+            type_,
+            head.resource_version,
+            identity,
+            synthetic,
+            head.generation,
+            False,  # noqa: FBT003 - evicted
+            head.deleting,
+            raw,
+        )
+        self._entries.append(obs)
+        history = self._by_uid.get(uid)
+        if history is None:
+            self._by_uid[uid] = [seq]
+        else:
+            history.append(seq)
+        previous = self._latest.get(uid)
+        if previous is not None:
+            self._evictable.append(previous)
+        self._latest[uid] = seq
+        if type_ == "DELETED":
+            self._alive.pop(uid, None)
+        else:
+            self._alive[uid] = head.resource_version
+        size = len(raw)
+        self._bytes += size
+        self.stats.stored_bytes += size
+        if not synthetic and type_ != "LISTED":
+            self.stats.events += 1
+        return obs
+
+    def _evict(self) -> None:
+        """Drop the bytes of the oldest states that are not an object's latest, to the budget."""
+        entries = self._entries
+        while self._bytes > self.max_bytes and self._evictable:
+            seq = self._evictable.popleft()
+            old = entries[seq]
+            assert isinstance(old, Observation)  # noqa: S101 - only observations are queued
+            if old.raw is None:
+                continue
+            self._bytes -= len(old.raw)
+            self.stats.evicted += 1
+            self.stats.evicted_bytes += len(old.raw)
+            # Replace rather than mutate: timelines already handed out keep their bytes.
+            entries[seq] = msgspec.structs.replace(old, raw=None, evicted=True)
 
     def add_observation(
         self,
         type_: ObservationType,
-        obj: dict[str, Any],
+        obj: Mapping[str, Any],
         *,
         synthetic: bool = False,
     ) -> Observation:
-        """Record one state of one object and return it."""
+        """Record one state of one object, given as a dict, and return it."""
+        raw, head = stored(obj)
+        return self.add_raw(type_, raw, head, synthetic=synthetic)
+
+    def add_raw(
+        self, type_: ObservationType, raw: bytes, head: Head, *, synthetic: bool = False
+    ) -> Observation:
+        """Record one state of one object, given as its JSON bytes and head."""
         with self._cond:
-            identity = Identity.of(obj)
-            rv = str((obj.get("metadata") or {}).get("resourceVersion", ""))
-            obs = Observation(
-                seq=len(self._entries),
-                time=self._now(),
-                type=type_,
-                resource_version=rv,
-                identity=identity,
-                object=_strip(obj),
-                synthetic=synthetic,
-                generation=_generation(obj),
-            )
-            self._by_uid.setdefault(identity.uid, []).append(obs)
-            self._identities.setdefault(identity.uid, identity)
-            self._last_rv[identity.uid] = rv
-            if type_ == "DELETED":
-                self._alive.pop(identity.uid, None)
-            else:
-                self._alive[identity.uid] = rv
-            self._with_objects.append(obs)
-            while len(self._with_objects) > self.keep_objects:
-                old = self._with_objects.popleft()
-                old.object = None
-                old.evicted = True
-                self.stats.evicted += 1
-            if not synthetic and type_ != "LISTED":
-                self.stats.events += 1
-            self._append(obs)
+            obs = self._observe(type_, raw, head, self._now(), synthetic=synthetic)
+            self._evict()
+            self._cond.notify_all()
             return obs
+
+    def add_batch(self, batch: Sequence[tuple[ObservationType, bytes, Head]]) -> None:
+        """Record several states at once: one lock round trip and one wake-up per batch."""
+        if not batch:
+            return
+        with self._cond:
+            now = self._now()
+            for type_, raw, head in batch:
+                self._observe(type_, raw, head, now, synthetic=False)
+            self._evict()
+            self._cond.notify_all()
 
     def add_gap(
         self,
@@ -326,10 +412,11 @@ class Recorder:
                 changed=tuple(changed),
             )
             for identity in gap.changed:
-                self._by_uid.setdefault(identity.uid, []).append(gap)
+                self._by_uid.setdefault(identity.uid, []).append(gap.seq)
                 self._identities.setdefault(identity.uid, identity)
             self.stats.gaps += 1
-            self._append(gap)
+            self._entries.append(gap)
+            self._cond.notify_all()
             return gap
 
     def add_reconnect(self, resource_version: str, reason: str, delay: float = 0.0) -> Reconnect:
@@ -337,7 +424,8 @@ class Recorder:
         with self._cond:
             rec = Reconnect(len(self._entries), self._now(), resource_version, reason, delay)
             self.stats.reconnects += 1
-            self._append(rec)
+            self._entries.append(rec)
+            self._cond.notify_all()
             return rec
 
     def alive(self) -> dict[str, str]:
@@ -348,26 +436,28 @@ class Recorder:
     def present(self) -> tuple[int, list[Observation]]:
         """Return, atomically, the log length and the latest observation of each present object."""
         with self._cond:
-            latest: list[Observation] = []
-            for uid in self._alive:
-                for entry in reversed(self._by_uid.get(uid, [])):
-                    if isinstance(entry, Observation):
-                        latest.append(entry)
-                        break
-            return len(self._entries), latest
+            entries = self._entries
+            latest = [entries[self._latest[uid]] for uid in self._alive]
+            return len(entries), [o for o in latest if isinstance(o, Observation)]
+
+    def latest(self, uid: str) -> Observation | None:
+        """Return the newest observation of `uid` (None if never seen)."""
+        with self._cond:
+            seq = self._latest.get(uid)
+            if seq is None:
+                return None
+            obs = self._entries[seq]
+            return obs if isinstance(obs, Observation) else None
 
     def last_rv(self, uid: str) -> str | None:
         """Return the resourceVersion of the newest observation of `uid` (None if never seen)."""
-        with self._cond:
-            return self._last_rv.get(uid)
+        obs = self.latest(uid)
+        return obs.resource_version if obs is not None else None
 
     def last_object(self, uid: str) -> dict[str, Any] | None:
-        """Return the newest full object recorded for `uid`, if still held."""
-        with self._cond:
-            for entry in reversed(self._by_uid.get(uid, [])):
-                if isinstance(entry, Observation):
-                    return entry.object
-            return None
+        """Return the newest object recorded for `uid` (never evicted), decoded."""
+        obs = self.latest(uid)
+        return obs.object if obs is not None else None
 
     def mark_synced(self) -> None:
         """Record that the initial LIST is complete: what follows happened after it."""
@@ -399,7 +489,7 @@ class Recorder:
     # ------------------------------------------------------------------ reading
     @property
     def condition(self) -> threading.Condition:
-        """The condition notified on every new entry (for clock-driven waits)."""
+        """The condition notified on every new batch of entries (for clock-driven waits)."""
         return self._cond
 
     @property
@@ -413,6 +503,12 @@ class Recorder:
         """True once the engine has stopped (cleanly or on an error)."""
         with self._cond:
             return self._closed
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes of object JSON held now (within `max_bytes`, plus every object's latest)."""
+        with self._cond:
+            return self._bytes
 
     def __len__(self) -> int:
         """Return the number of entries recorded so far."""
@@ -429,6 +525,11 @@ class Recorder:
         with self._cond:
             return list(self._identities.values())
 
+    def _timeline(self, uid: str, ident: Identity) -> Timeline:
+        entries = self._entries
+        kept = (entries[seq] for seq in self._by_uid.get(uid, ()))
+        return Timeline(ident, tuple(e for e in kept if not isinstance(e, Reconnect)))
+
     def timeline_of(self, identity: Identity | str) -> Timeline:
         """Return a snapshot of one identity's timeline (by Identity or uid)."""
         uid = identity if isinstance(identity, str) else identity.uid
@@ -436,15 +537,12 @@ class Recorder:
             ident = self._identities.get(uid)
             if ident is None:
                 raise KeyError(f"no object with uid {uid!r} was observed")
-            return Timeline(ident, tuple(self._by_uid.get(uid, ())))
+            return self._timeline(uid, ident)
 
     def timelines(self) -> dict[Identity, Timeline]:
         """Return a snapshot of every identity's timeline."""
         with self._cond:
-            return {
-                ident: Timeline(ident, tuple(self._by_uid.get(uid, ())))
-                for uid, ident in self._identities.items()
-            }
+            return {ident: self._timeline(uid, ident) for uid, ident in self._identities.items()}
 
     def wait_for_entries(self, start: int, timeout: float | None) -> list[Entry]:
         """Block until an entry with seq >= `start` exists, the engine stops, or `timeout`.
@@ -456,12 +554,14 @@ class Recorder:
         if clock is None:
             raise RuntimeError("this recorder has no clock to wait on")
         with self._cond:
+            entries = self._entries
+            if len(entries) <= start and not self._closed:
 
-            def ready() -> bool:
-                return len(self._entries) > start or self._closed
+                def ready() -> bool:
+                    return len(entries) > start or self._closed
 
-            clock.wait_for(self._cond, ready, timeout)
-            new = self._entries[start:]
+                clock.wait_for(self._cond, ready, timeout)
+            new = entries[start:]
             if not new and self._error is not None:
                 raise self._error
             return new
