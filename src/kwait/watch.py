@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from kwait._publish import publish
 from kwait._watch.source import ListResult, RawEvent, WatchSource, WatchStream
-from kwait._watch.timeline import Recorder
+from kwait._watch.timeline import Recorder, RecorderStats
 
-__all__ = ["ListResult", "RawEvent", "Recorder", "WatchSource", "WatchStream"]
+__all__ = ["ListResult", "RawEvent", "Recorder", "RecorderStats", "WatchSource", "WatchStream"]
 
 publish(__name__, globals(), __all__)

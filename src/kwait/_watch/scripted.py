@@ -24,7 +24,7 @@ from typing import Any
 
 from kwait._errors import ConnectionLostError
 from kwait._time.protocol import Clock
-from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
+from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent, WatchStream
 
 __all__ = [
     "Drop",
@@ -159,7 +159,7 @@ class ScriptedSource:
             raise answer
         return ListResult([dict(i) for i in answer.items], answer.resource_version)
 
-    def watch(self, resource_version: str, timeout_seconds: int) -> _ScriptedStream:  # noqa: ARG002
+    def watch(self, resource_version: str, timeout_seconds: int) -> WatchStream:  # noqa: ARG002
         """Open the next scripted WATCH connection."""
         with self.cond:
             self.calls.append(("WATCH", resource_version))

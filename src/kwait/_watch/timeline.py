@@ -43,6 +43,7 @@ __all__ = [
     "ObservationType",
     "Reconnect",
     "Recorder",
+    "RecorderStats",
     "Timeline",
 ]
 
@@ -212,7 +213,16 @@ class Timeline:
 
 
 @dataclass(slots=True)
-class _Stats:
+class RecorderStats:
+    """Counters a `Recorder` keeps as it records: how the watch went, in numbers.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> _ = recorder.add_observation("ADDED", {"metadata": {"name": "web-0", "uid": "u1"}})
+    >>> recorder.stats
+    RecorderStats(events=1, bookmarks=0, reconnects=0, relists=0, gaps=0, evicted=0)
+    """
+
     events: int = 0
     bookmarks: int = 0
     reconnects: int = 0
@@ -254,7 +264,7 @@ class Recorder:
     _closed: bool = field(default=False, init=False)
     _synced: bool = field(default=False, init=False)
     _error: BaseException | None = field(default=None, init=False)
-    stats: _Stats = field(default_factory=_Stats, init=False)
+    stats: RecorderStats = field(default_factory=RecorderStats, init=False)
 
     def __post_init__(self) -> None:
         """Check the memory bound."""
