@@ -61,6 +61,12 @@ class TrackOptions(TypedDict, total=False):
 
 
 _JOIN_SECONDS = 30.0
+_REPR_LIMIT = 100
+
+
+def _clip(text: str, limit: int = _REPR_LIMIT) -> str:
+    """Cut `text` to at most `limit` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Tracker:
@@ -139,6 +145,29 @@ class Tracker:
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        """Say what is tracked, whether it runs, and how much it recorded (bounded size)."""
+        return f"<Tracker {_clip(self._target())}: {self._phase()}, {len(self.recorder)} entries>"
+
+    def _target(self) -> str:
+        """What this tracker is about, without building its source (no client is loaded)."""
+        if self.resource is None and self._source is not None:
+            return self._source.describe()
+        if isinstance(self.resource, Mapping):
+            what = str(self.resource.get("kind") or "object")
+        else:
+            what = str(self.resource)
+        if self.name:
+            what += f"/{self.name}"
+        where = "all namespaces" if self.all_namespaces else (self.namespace or "")
+        selectors = [s for s in (self.label_selector, self.field_selector) if s]
+        return " ".join([what, *([f"in {where}"] if where else []), *[f"[{s}]" for s in selectors]])
+
+    def _phase(self) -> str:
+        if self._engine is None:
+            return "not started"
+        return "running" if self.running else "stopped"
 
     # ------------------------------------------------------------------ source
     def _build_source(self) -> WatchSource:

@@ -40,6 +40,8 @@ from kwait._match.verdict import (
 )
 from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect
 
+_REPR_LIMIT = 100
+
 # ====================================================================== the matcher
 
 
@@ -127,6 +129,13 @@ class Matcher:
     def describe(self) -> str:
         """Return the pattern as text."""
         return repr(self.pattern)
+
+    def __repr__(self) -> str:
+        """Show the pattern (cut to a bounded length) and where the match stands."""
+        pattern = self.describe()
+        if len(pattern) > _REPR_LIMIT:
+            pattern = pattern[: _REPR_LIMIT - 3] + "..."
+        return f"<Matcher {pattern}: {self._outcome.status.value}>"
 
     def feed(self, entry: Entry) -> Outcome:
         """Take the next entry of the object's timeline; return the verdict so far."""

@@ -243,7 +243,7 @@ def _generation(obj: Mapping[str, Any]) -> int:
     return gen if isinstance(gen, int) else 0
 
 
-@dataclass
+@dataclass(repr=False)
 class Recorder:
     """The thread-safe, ordered log behind a tracker.
 
@@ -428,6 +428,13 @@ class Recorder:
         """Return the number of entries recorded so far."""
         with self._cond:
             return len(self._entries)
+
+    def __repr__(self) -> str:
+        """Count entries and objects; never print them (the repr stays small)."""
+        with self._cond:
+            entries, identities = len(self._entries), len(self._identities)
+        state = "closed" if self._closed else ("synced" if self._synced else "syncing")
+        return f"<Recorder {entries} entries, {identities} identities, {state}>"
 
     def entries(self, start: int = 0) -> list[Entry]:
         """Return the entries from sequence number `start` on."""
