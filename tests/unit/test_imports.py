@@ -6,6 +6,7 @@ with ``lint-imports``; these tests run them too and show they catch what they ar
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,54 @@ def test_the_contracts_catch_a_violation(
     assert result.returncode == 1, result.stdout + result.stderr
     assert broken in result.stdout
     assert result.stdout.count("BROKEN") == 1, result.stdout
+
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def private_imports(source: str) -> list[str]:
+    """The private kwait modules (``kwait._x``, ``kwait.testing._x``) that `source` imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            # `python -m kwait` is the public command line, so `kwait.__main__` is public.
+            if parts[0] == "kwait" and any(
+                p.startswith("_") and p != "__main__" for p in parts[1:]
+            ):
+                found.append(name)
+    return found
+
+
+def undeclared_internal_tests(root: Path) -> list[str]:
+    """Test modules that import private kwait modules without saying they test internals."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        private = private_imports(source)
+        doc = ast.get_docstring(ast.parse(source)) or ""
+        if private and "Tests of internals:" not in doc:
+            out.append(f"{path.relative_to(root)}: {min(private)}")
+    return out
+
+
+def test_tests_of_internals_say_so() -> None:
+    """A test that imports a private module says so up front; the rest use public names only."""
+    assert undeclared_internal_tests(TESTS) == []
+
+
+def test_the_internals_check_sees_a_private_import(tmp_path: Path) -> None:
+    """A test module importing ``kwait._...`` without the note is reported; with it, it is not."""
+    (tmp_path / "test_a.py").write_text('"""Behaviour."""\nfrom kwait._errors import KwaitError\n')
+    (tmp_path / "test_b.py").write_text('"""Tests of internals: x."""\nimport kwait._time.clock\n')
+    (tmp_path / "test_c.py").write_text('"""CLI."""\nfrom kwait.__main__ import main\n')
+    (tmp_path / "test_d.py").write_text('"""Fake."""\nfrom kwait.testing import _server\n')
+    assert undeclared_internal_tests(tmp_path) == [
+        "test_a.py: kwait._errors",
+        "test_d.py: kwait.testing._server",
+    ]
