@@ -12,6 +12,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from kwait._match.counting import Countable
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.deadline import Timeout
@@ -194,7 +195,7 @@ def expect_count(
     target: Target,
     name: str | None = None,
     *,
-    changes: Any,
+    changes: Countable,
     exactly: int | None = None,
     at_least: int | None = None,
     at_most: int | None = None,
