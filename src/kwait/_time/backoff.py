@@ -192,7 +192,7 @@ class BackoffState:
         """Start at the first delay of `backoff`, drawing jitter from `rng`."""
         self.backoff = backoff
         self.rng = rng
-        self.steps = 0
+        self.steps: int = 0
         self.last_delay: float | None = None
         self._bases = backoff._bases()  # noqa: SLF001
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
-from kwait._time.backoff import Backoff, ExponentialBackoff
+from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
 from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
 
@@ -210,10 +210,10 @@ class Retrier:
         if policy.timeout is not None:
             budget = budget.within(policy.timeout)
         self.deadline: Deadline = budget
-        self.backoff = policy.backoff.start()
-        self.started = clock.monotonic()
-        self.attempt = 0
-        self.failures = 0
+        self.backoff: BackoffState = policy.backoff.start()
+        self.started: float = clock.monotonic()
+        self.attempt: int = 0
+        self.failures: int = 0
         self.history: deque[RetryAttempt] = deque(maxlen=history)
         self.gave_up: str | None = None
 

@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kwait._time.protocol import Clock
 from kwait.testing._errors import StatusError
 from kwait.testing._lifecycle import DeleteOptions, Store
 from kwait.testing._store import Event
@@ -171,7 +172,7 @@ class FakeKubelet:
     ) -> None:
         """Prepare the kubelet; `start` creates the node and starts the thread."""
         self.store = store
-        self.clock = store.clock
+        self.clock: Clock = store.clock
         self.node_name = node_name
         self.default_lifecycle = default_lifecycle
         self.host_ip = "10.0.0.5"

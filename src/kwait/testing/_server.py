@@ -129,7 +129,7 @@ class FakeApiServer:
         self.emulate_watchlist_default = emulate_watchlist_default
         self.watch_queue_limit = watch_queue_limit
         self.default_watch_timeout = default_watch_timeout
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         self.faults.on_expire_now = self.expire_open_watches
         self.requests: deque[RecordedRequest] = deque(maxlen=1000)
         self._store = Store(
