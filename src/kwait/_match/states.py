@@ -76,7 +76,12 @@ Obj = Mapping[str, Any]
 
 
 class DeletedType:
-    """The type of `DELETED`: the state of an object that no longer exists."""
+    """The type of `DELETED`: the state of an object that no longer exists.
+
+    >>> from kwait.states import DELETED, DeletedType
+    >>> DeletedType() is DELETED
+    True
+    """
 
     _instance: DeletedType | None = None
 
@@ -111,6 +116,14 @@ class JSONPathError(KwaitError, ValueError):
     """A JSONPath expression is malformed, or its result cannot be compared.
 
     The messages are kubectl's, so they read the same as ``kubectl wait``'s.
+
+    >>> from kwait import states
+    >>> from kwait.errors import JSONPathError
+    >>> try:
+    ...     states.jsonpath("{.status.phase")
+    ... except JSONPathError:
+    ...     print("refused")
+    refused
     """
 
 

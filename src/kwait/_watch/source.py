@@ -26,7 +26,13 @@ EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 
 @dataclass(frozen=True, slots=True)
 class RawEvent:
-    """One event of a watch stream, as the server sent it (the object is the raw JSON dict)."""
+    """One event of a watch stream, as the server sent it (the object is the raw JSON dict).
+
+    >>> from kwait.watch import RawEvent
+    >>> change = RawEvent("MODIFIED", {"metadata": {"name": "web-0", "resourceVersion": "42"}})
+    >>> change.resource_version
+    '42'
+    """
 
     type: EventType
     object: dict[str, Any]
@@ -40,7 +46,12 @@ class RawEvent:
 
 @dataclass(frozen=True, slots=True)
 class ListResult:
-    """A complete (all pages) LIST: the items and the snapshot's resourceVersion."""
+    """A complete (all pages) LIST: the items and the snapshot's resourceVersion.
+
+    >>> from kwait.watch import ListResult
+    >>> ListResult([{"metadata": {"name": "web-0"}}], "100").resource_version
+    '100'
+    """
 
     items: list[dict[str, Any]]
     resource_version: str
@@ -53,6 +64,10 @@ class ExpiredError(Exception):
 
     Raised by a source for a watch ERROR event with code 410, and for an HTTP 410
     answer. The engine relists and records a gap.
+
+    >>> from kwait.errors import ExpiredError
+    >>> print(ExpiredError("41", "too old resource version: 41 (97)"))
+    resourceVersion 41 expired: too old resource version: 41 (97)
     """
 
     requested: str
@@ -69,6 +84,14 @@ class WatchStream(Protocol):
 
     Iteration raises `kwait.ConnectionLostError` when the connection drops or a read
     times out, `ExpiredError` for 410, and `kwait.ApiError` for other ERROR events.
+
+    >>> from kwait.testing import FakeClock, ScriptedSource, event
+    >>> source = ScriptedSource(FakeClock())
+    >>> source.add_watch(event("ADDED", {"metadata": {"name": "a", "resourceVersion": "2"}}))
+    >>> stream = source.watch("1", 60)
+    >>> [e.type for e in stream]
+    ['ADDED']
+    >>> stream.close()
     """
 
     def __iter__(self) -> Iterator[RawEvent]:
@@ -81,7 +104,16 @@ class WatchStream(Protocol):
 
 
 class WatchSource(Protocol):
-    """LIST and WATCH one collection (a resource, a namespace or all, selectors)."""
+    """LIST and WATCH one collection (a resource, a namespace or all, selectors).
+
+    `kwait.testing.ScriptedSource` is one; pass any to ``kwait.Tracker(source=...)``:
+
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> from kwait.watch import WatchSource
+    >>> source: WatchSource = ScriptedSource(FakeClock(), "pods in namespace 'ci'")
+    >>> source.describe()
+    "pods in namespace 'ci'"
+    """
 
     def describe(self) -> str:
         """Say what this source watches.
