@@ -231,11 +231,7 @@ def test_the_leak_check_sees_a_private_type() -> None:
 # gains an example must leave it (the test says so).
 NO_EXAMPLE_YET = {
     "kwait.Clock",
-    "kwait.Gap",
-    "kwait.Identity",
-    "kwait.Observation",
     "kwait.Pattern",
-    "kwait.Reconnect",
     "kwait.Report",
     "kwait.Tracker",
     "kwait.at_most",
@@ -247,12 +243,6 @@ NO_EXAMPLE_YET = {
     "kwait.optional",
     "kwait.track",
     "kwait.wait_for",
-    "kwait.matchers.Change",
-    "kwait.matchers.Check",
-    "kwait.matchers.Outcome",
-    "kwait.matchers.Progress",
-    "kwait.matchers.Status",
-    "kwait.matchers.Step",
     "kwait.reports.EventRow",
     "kwait.reports.ObjectReport",
     "kwait.reports.Row",
@@ -278,7 +268,6 @@ NO_EXAMPLE_YET = {
     "kwait.testing.WatchFault",
     "kwait.testing.event",
     "kwait.typing.TrackOptions",
-    "kwait.watch.Recorder",
 }
 
 

@@ -41,6 +41,17 @@ class Change:
         amount: How many changes this step counts (a generation may jump by 2
             across a gap); the lower bound when `gap` hides how many.
         gap: The gap between the two observations, if any.
+
+    >>> from kwait import Changes
+    >>> from kwait.matchers import CountMatcher
+    >>> from kwait.watch import Recorder
+    >>> recorder, counter = Recorder(clock=None), CountMatcher(Changes.generation(), at_most=5)
+    >>> for rv, gen in [("1", 1), ("2", 2)]:
+    ...     _ = counter.feed(recorder.add_observation("MODIFIED", {"metadata": {
+    ...         "name": "db", "uid": "u1", "resourceVersion": rv, "generation": gen}}))
+    >>> change = counter.counted[0]
+    >>> change.old, change.new, change.amount
+    (1, 2, 1)
     """
 
     before: Observation

@@ -54,7 +54,14 @@ DEFAULT_KEEP_OBJECTS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who an observation is about: one incarnation of a named object."""
+    """Who an observation is about: one incarnation of a named object.
+
+    A pod deleted and created again under the same name is a new identity (a new uid):
+
+    >>> from kwait import Identity
+    >>> print(Identity(uid="u1", name="web-0", namespace="ci", kind="Pod"))
+    pod/ci/web-0 (uid u1)
+    """
 
     uid: str
     name: str
@@ -99,6 +106,13 @@ class Observation:
             longer contains).
         generation: ``metadata.generation`` (0 if unset), kept after eviction.
         evicted: True when the full object was dropped to bound memory.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> pod = {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...                                    "resourceVersion": "7"}}
+    >>> recorder.add_observation("ADDED", pod)
+    Observation(#0 ADDED rv=7 pod/ci/web-0 (uid u1) t=0.000)
     """
 
     seq: int
@@ -133,6 +147,14 @@ class Gap:
         reason: Why, e.g. the server's ``too old resource version`` message.
         changed: Identities whose state differs across the gap (modified,
             appeared or disappeared); objects not named here had no write in it.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> pod = {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...                                    "resourceVersion": "7"}}
+    >>> web = recorder.add_observation("ADDED", pod).identity
+    >>> recorder.add_gap("7", "12", "too old resource version: 7 (12)", [web])
+    Gap(#1 rv 7..12 changed=1 reason='too old resource version: 7 (12)')
     """
 
     seq: int
@@ -152,7 +174,12 @@ class Gap:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Reconnect:
-    """The watch was resumed from `resource_version` after a clean end or a drop (no loss)."""
+    """The watch was resumed from `resource_version` after a clean end or a drop (no loss).
+
+    >>> from kwait.watch import Recorder
+    >>> Recorder(clock=None).add_reconnect("12", "the server ended the watch").resource_version
+    '12'
+    """
 
     seq: int
     time: float
@@ -250,6 +277,16 @@ class Recorder:
     One writer (the tracker's engine thread) appends; any thread reads. Readers
     that want to wait for new entries use `wait_for_entries`, which waits on
     the tracker's clock.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> pod = {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...                                    "resourceVersion": "7"}}
+    >>> _ = recorder.add_observation("ADDED", pod)
+    >>> recorder
+    <Recorder 1 entries, 1 identities, syncing>
+    >>> [str(identity) for identity in recorder.identities()]
+    ['pod/ci/web-0 (uid u1)']
     """
 
     clock: Clock | None
