@@ -45,6 +45,12 @@ class TrackOptions(TypedDict, total=False):
     """The keyword options of `kwait.Tracker`, as the one-call forms accept them.
 
     Each key means what the `kwait.Tracker` argument of the same name means.
+
+    >>> import kwait
+    >>> from kwait.typing import TrackOptions
+    >>> options: TrackOptions = {"namespace": "ci", "label_selector": "app=web"}
+    >>> kwait.track("pods", **options)
+    <Tracker pods in ci [app=web]: not started, 0 entries>
     """
 
     namespace: str | None
@@ -81,6 +87,25 @@ class Tracker:
             create_the_pod()
             tracker.wait_for(...)
         print(tracker.timeline())
+
+    The same with a scripted source, as a unit test would:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Pending")], "1")
+    >>> source.add_watch(event("MODIFIED", pod("2", "Running", "True")), Hang())
+    >>> with kwait.Tracker(source=source, clock=clock) as tracker:
+    ...     _ = tracker.wait_for("condition=Ready")
+    >>> tracker
+    <Tracker pods/web-0 in ci: stopped, 2 entries>
+    >>> [o.resource_version for o in tracker.timeline("web-0").observations]
+    ['1', '2']
     """
 
     def __init__(
@@ -439,6 +464,10 @@ def track(
 ) -> Tracker:
     """Create a `Tracker` (use it as a context manager so it starts before the test acts).
 
-    Takes the same arguments as `Tracker`.
+    Takes the same arguments as `Tracker`; nothing is requested until it starts:
+
+    >>> import kwait
+    >>> kwait.track("pods", "web-0", namespace="ci", label_selector="app=web")
+    <Tracker pods/web-0 in ci [app=web]: not started, 0 entries>
     """
     return Tracker(resource, name, **options)

@@ -594,6 +594,11 @@ class Report:
         summary: One sentence, e.g. ``pod/ci/web did not go in_order(...) within 30s``.
         objects: The objects concerned, those that failed first.
         details: Extra facts for the JSON form (timeout, selector...).
+
+    >>> import kwait
+    >>> report = kwait.Report("wait", "pod/ci/web-0 did not become Ready within 30 s")
+    >>> print(report.to_text())
+    pod/ci/web-0 did not become Ready within 30 s
     """
 
     kind: ReportKind
