@@ -237,23 +237,8 @@ NO_EXAMPLE_YET = {
     "kwait.retry.ClockRetrying",
     "kwait.retry.Retrier",
     "kwait.retry.RetryAttempt",
-    "kwait.states.deleted",
-    "kwait.states.exists",
-    "kwait.states.generation",
-    "kwait.states.image_id",
-    "kwait.states.rollout_complete",
-    "kwait.testing.Drop",
-    "kwait.testing.Expire",
-    "kwait.testing.Fail",
     "kwait.testing.FakeKubelet",
-    "kwait.testing.Faults",
-    "kwait.testing.Hang",
-    "kwait.testing.InjectedFailure",
-    "kwait.testing.Pause",
     "kwait.testing.RecordedRequest",
-    "kwait.testing.ScriptedSource",
-    "kwait.testing.WatchFault",
-    "kwait.testing.event",
 }
 
 

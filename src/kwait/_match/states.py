@@ -648,6 +648,12 @@ def image_id(container: str | None = None, *, init: bool = False) -> State:
     """The ``imageID`` (digest) of a container's image; ``""`` until it runs, None before a status.
 
     None for `container` means the first container in spec order.
+
+    >>> from kwait.states import image_id
+    >>> pod = {"spec": {"containers": [{"name": "app"}]}, "status": {"containerStatuses": [
+    ...     {"name": "app", "imageID": "docker.io/library/nginx@sha256:abc"}]}}
+    >>> image_id("app")(pod)
+    'docker.io/library/nginx@sha256:abc'
     """
     return _status_field("imageID", "image_id", container, init=init)
 
@@ -988,6 +994,10 @@ def exists() -> Predicate:
     Existence is per identity (``metadata.uid``): an object deleted and created
     again under the same name is a new identity with a timeline of its own, so the
     first one's deletion is still a deletion.
+
+    >>> from kwait.states import DELETED, exists
+    >>> exists()({"metadata": {"name": "web-0"}}), exists()(DELETED)
+    (True, False)
     """
     return EXISTS
 
@@ -996,7 +1006,12 @@ IS_DELETED: Final = Predicate(lambda _obj: False, "deleted", on_deleted=True, na
 
 
 def deleted() -> Predicate:
-    """True for the DELETED observation of an object (per identity, see `exists`)."""
+    """True for the DELETED observation of an object (per identity, see `exists`).
+
+    >>> from kwait.states import DELETED, deleted
+    >>> deleted()({"metadata": {"name": "web-0"}}), deleted()(DELETED)
+    (False, True)
+    """
     return IS_DELETED
 
 
@@ -1008,7 +1023,12 @@ GENERATION: Final = State(_generation, "generation", name="generation()")
 
 
 def generation() -> State:
-    """``metadata.generation`` (0 when the kind has none)."""
+    """``metadata.generation`` (0 when the kind has none).
+
+    >>> from kwait.states import generation
+    >>> generation()({"metadata": {"name": "web", "generation": 3}}), generation()({})
+    (3, 0)
+    """
     return GENERATION
 
 
@@ -1107,6 +1127,12 @@ def rollout_complete() -> Predicate:
     Its observedGeneration caught up, every replica is updated, no old replica is
     left, every updated replica is available. A Progressing condition with reason
     ProgressDeadlineExceeded makes it final (False), so waits fail at once.
+
+    >>> from kwait.states import rollout_complete
+    >>> deployment = {"metadata": {"generation": 2}, "spec": {"replicas": 2}, "status": {
+    ...     "observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}}
+    >>> rollout_complete()(deployment)
+    True
     """
     return ROLLOUT_COMPLETE
 
