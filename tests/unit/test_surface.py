@@ -227,29 +227,11 @@ def test_the_leak_check_sees_a_private_type() -> None:
 # ------------------------------------------------------------------ examples
 
 
-# Public objects still waiting for their example. The list only shrinks: an object that
-# gains an example must leave it (the test says so).
-NO_EXAMPLE_YET = {
-    "kwait.reports.EventRow",
-    "kwait.reports.ObjectReport",
-    "kwait.reports.Row",
-    "kwait.reports.object_report",
-    "kwait.retry.ClockRetrying",
-    "kwait.retry.Retrier",
-    "kwait.retry.RetryAttempt",
-    "kwait.testing.FakeKubelet",
-    "kwait.testing.RecordedRequest",
-}
-
-
 @pytest.mark.parametrize(("place", "obj"), documented(), ids=_id)
 def test_every_public_object_has_a_running_example(place: str, obj: object) -> None:
     """Each public class and function shows a ``>>>`` example in its docstring, and it passes."""
     tests = doctest.DocTestFinder(recurse=False).find(obj, place)
     examples = [t for t in tests if t.examples]
-    if place in NO_EXAMPLE_YET:
-        assert not examples, f"{place} has an example now: drop it from NO_EXAMPLE_YET"
-        return
     assert examples, f"{place} has no >>> example"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     home = home_globals(obj)

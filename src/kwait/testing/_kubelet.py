@@ -161,6 +161,13 @@ class FakeKubelet:
         node_name: The node it creates and binds pods to.
         default_lifecycle: The lifecycle of pods without the label; None
             leaves unlabelled pods alone once bound (they stay Pending).
+
+    A `kwait.testing.FakeApiServer` builds and runs one; reach it as ``server.kubelet``:
+
+    >>> from kwait.testing import FakeApiServer
+    >>> with FakeApiServer() as server:
+    ...     server.kubelet.node_name
+    'kwait-node'
     """
 
     def __init__(

@@ -55,6 +55,16 @@ class RecordedRequest:
         query: The decoded query parameters (the first value of each).
         content_type: The ``Content-Type`` header, or ``""``.
         user_agent: The ``User-Agent`` header, or ``""``.
+
+    >>> import json, urllib.request
+    >>> from kwait.testing import FakeApiServer
+    >>> with FakeApiServer(kubelet=False) as server:
+    ...     url = server.url + "/api/v1/namespaces/ci/pods?limit=5"
+    ...     with urllib.request.urlopen(url) as answer:
+    ...         kind = json.load(answer)["kind"]
+    ...     request = server.requests[-1]
+    >>> kind, request.verb, request.path, request.query
+    ('PodList', 'LIST', '/api/v1/namespaces/ci/pods', {'limit': '5'})
     """
 
     verb: str
