@@ -78,6 +78,16 @@ def test_every_public_name_has_one_public_home() -> None:
     assert doubles == []
 
 
+def test_the_home_check_sees_a_name_exported_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exporting a testing double from the top level too is reported as two homes."""
+    from kwait.testing import FakeClock  # noqa: PLC0415 - the double being re-exported
+
+    monkeypatch.setattr(kwait, "FakeClock", FakeClock, raising=False)
+    monkeypatch.setattr(kwait, "__all__", [*kwait.__all__, "FakeClock"])
+    doubles = [places for places in exported_ids().values() if len(places) > 1]
+    assert doubles == [["kwait.FakeClock", "kwait.testing.FakeClock"]]
+
+
 def test_fake_clock_lives_only_in_testing() -> None:
     """`FakeClock` is a test double: `kwait.testing` exports it, the top level does not."""
     homes = [f"{m}.{n}" for m, n, _ in exports() if n == "FakeClock"]
