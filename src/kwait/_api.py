@@ -12,6 +12,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from kwait._match.counting import Countable
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.deadline import Timeout
@@ -120,6 +121,24 @@ def expect_transitions(
             act=lambda: create_vm_with_bad_image(),
             timeout=120,
         )
+
+    With a scripted source (``None`` target, ``source=``), as a unit test would:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Pending")], "1")
+    >>> source.add_watch(event("MODIFIED", pod("2", "Running", "True")), Hang())
+    >>> timeline = kwait.expect_transitions(
+    ...     None, source=source, clock=clock,
+    ...     state=kwait.states.phase(), pattern=["Pending", "Running"])
+    >>> [o.resource_version for o in timeline.observations]
+    ['1', '2']
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, _):
@@ -145,6 +164,22 @@ def wait_for(
     targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
     `kwait.errors.TransitionMismatchError` when the object was deleted or reached a
     terminal state first.
+
+    With a scripted source (``None`` target, ``source=``), as a unit test would:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Pending")], "1")
+    >>> source.add_watch(event("MODIFIED", pod("2", "Running", "True")), Hang())
+    >>> [timeline] = kwait.wait_for(None, source=source, clock=clock, until="condition=Ready")
+    >>> print(timeline.identity)
+    pod/ci/web-0 (uid u1)
     """
     __tracebackhide__ = True
     condition = all_of(until)
@@ -165,6 +200,23 @@ def expect_never(
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
     the end of the window.
+
+    With a scripted source; the fake clock makes the 60 s pass at once:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Running", "True")], "1")
+    >>> source.add_watch(Hang())
+    >>> kwait.expect_never(None, source=source, clock=clock,
+    ...                    condition="jsonpath={.status.phase}=Failed", during=60)
+    >>> clock.monotonic()
+    60.0
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):
@@ -184,6 +236,23 @@ def expect_consistently(
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event
     (a deletion violates it too).
+
+    With a scripted source; the fake clock makes the 60 s pass at once:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Running", "True")], "1")
+    >>> source.add_watch(Hang())
+    >>> kwait.expect_consistently(None, source=source, clock=clock,
+    ...                           condition="condition=Ready", during=60)
+    >>> clock.monotonic()
+    60.0
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):
@@ -194,7 +263,7 @@ def expect_count(
     target: Target,
     name: str | None = None,
     *,
-    changes: Any,
+    changes: Countable,
     exactly: int | None = None,
     at_least: int | None = None,
     at_most: int | None = None,
@@ -209,6 +278,24 @@ def expect_count(
     ``Changes.of(state or path)``) or a state function / field path. Raises
     `kwait.errors.CountMismatchError` naming every object that changed too often or
     too rarely, with its timeline.
+
+    With a scripted source (the second LIST answers the final sync):
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Running", "True")], "1")
+    >>> source.add_list([pod("1", "Running", "True")], "1")
+    >>> source.add_watch(Hang())
+    >>> counts = kwait.expect_count(None, source=source, clock=clock,
+    ...                             changes=kwait.Changes.restarts(), at_most=0)
+    >>> {str(identity): n for identity, n in counts.items()}
+    {'pod/ci/web-0 (uid u1)': 0}
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, _):

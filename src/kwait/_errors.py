@@ -35,7 +35,12 @@ __all__ = [
 
 
 class KwaitError(Exception):
-    """Base class of every exception kwait raises on purpose."""
+    """Base class of every exception kwait raises on purpose.
+
+    >>> import kwait
+    >>> issubclass(kwait.WaitTimeoutError, kwait.KwaitError)
+    True
+    """
 
 
 class ApiError(KwaitError):
@@ -49,6 +54,11 @@ class ApiError(KwaitError):
         retry_after: Seconds the server asked us to wait (``Retry-After`` or
             ``details.retryAfterSeconds``), or None.
         body: The decoded Status object when there was one.
+
+    >>> import kwait
+    >>> err = kwait.ApiError(409, "Conflict", "the object has been modified", request="PUT pods/a")
+    >>> print(err)
+    PUT pods/a: the API server answered 409 Conflict: the object has been modified
     """
 
     def __init__(
@@ -73,27 +83,57 @@ class ApiError(KwaitError):
 
 
 class ApiUnauthorizedError(ApiError):
-    """401: the credentials are missing, expired or rejected."""
+    """401: the credentials are missing, expired or rejected.
+
+    >>> from kwait.errors import ApiUnauthorizedError
+    >>> ApiUnauthorizedError(401, "Unauthorized", "token expired").status
+    401
+    """
 
 
 class ApiForbiddenError(ApiError):
-    """403: the credentials are valid but not allowed to do what was asked."""
+    """403: the credentials are valid but not allowed to do what was asked.
+
+    >>> from kwait.errors import ApiForbiddenError
+    >>> print(ApiForbiddenError(403, "Forbidden", "pods is forbidden", request="LIST pods"))
+    LIST pods: the API server answered 403 Forbidden: pods is forbidden
+    """
 
 
 class ApiNotFoundError(ApiError):
-    """404: the resource type, namespace-scoped path or object does not exist."""
+    """404: the resource type, namespace-scoped path or object does not exist.
+
+    >>> from kwait.errors import ApiNotFoundError
+    >>> ApiNotFoundError(404, "NotFound", 'pods "web-0" not found').reason
+    'NotFound'
+    """
 
 
 class ApiBadRequestError(ApiError):
-    """400 or 422: the request is malformed (a bad selector, an invalid option)."""
+    """400 or 422: the request is malformed (a bad selector, an invalid option).
+
+    >>> from kwait.errors import ApiBadRequestError
+    >>> ApiBadRequestError(400, "BadRequest", "unable to parse requirement").message
+    'unable to parse requirement'
+    """
 
 
 class ApiTransientError(ApiError):
-    """429 or 5xx: the server is busy or failing; retrying later may succeed."""
+    """429 or 5xx: the server is busy or failing; retrying later may succeed.
+
+    >>> from kwait.errors import ApiTransientError
+    >>> ApiTransientError(429, "TooManyRequests", "slow down", retry_after=2.0).retry_after
+    2.0
+    """
 
 
 class ConnectionLostError(KwaitError):
-    """The connection to the API server dropped, was refused, or timed out."""
+    """The connection to the API server dropped, was refused, or timed out.
+
+    >>> import kwait
+    >>> print(kwait.ConnectionLostError("watch stream closed mid-event"))
+    watch stream closed mid-event
+    """
 
 
 class UnknownResourceError(KwaitError):
@@ -102,6 +142,10 @@ class UnknownResourceError(KwaitError):
     Attributes:
         name: The name as the user wrote it.
         suggestions: The closest names the server does serve.
+
+    >>> from kwait.errors import UnknownResourceError
+    >>> print(UnknownResourceError("pod", ["pods"]))
+    the server has no resource named 'pod'; did you mean 'pods'?
     """
 
     def __init__(self, name: str, suggestions: list[str]) -> None:

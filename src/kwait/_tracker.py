@@ -45,6 +45,12 @@ class TrackOptions(TypedDict, total=False):
     """The keyword options of `kwait.Tracker`, as the one-call forms accept them.
 
     Each key means what the `kwait.Tracker` argument of the same name means.
+
+    >>> import kwait
+    >>> from kwait.typing import TrackOptions
+    >>> options: TrackOptions = {"namespace": "ci", "label_selector": "app=web"}
+    >>> kwait.track("pods", **options)
+    <Tracker pods in ci [app=web]: not started, 0 entries>
     """
 
     namespace: str | None
@@ -61,6 +67,12 @@ class TrackOptions(TypedDict, total=False):
 
 
 _JOIN_SECONDS = 30.0
+_REPR_LIMIT = 100
+
+
+def _clip(text: str, limit: int = _REPR_LIMIT) -> str:
+    """Cut `text` to at most `limit` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Tracker:
@@ -75,6 +87,25 @@ class Tracker:
             create_the_pod()
             tracker.wait_for(...)
         print(tracker.timeline())
+
+    The same with a scripted source, as a unit test would:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Hang, ScriptedSource, event
+    >>> def pod(rv, phase, ready="False"):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase,
+    ...             "conditions": [{"type": "Ready", "status": ready}]}}
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock, "pods/web-0 in ci")
+    >>> source.add_list([pod("1", "Pending")], "1")
+    >>> source.add_watch(event("MODIFIED", pod("2", "Running", "True")), Hang())
+    >>> with kwait.Tracker(source=source, clock=clock) as tracker:
+    ...     _ = tracker.wait_for("condition=Ready")
+    >>> tracker
+    <Tracker pods/web-0 in ci: stopped, 2 entries>
+    >>> [o.resource_version for o in tracker.timeline("web-0").observations]
+    ['1', '2']
     """
 
     def __init__(
@@ -125,21 +156,44 @@ class Tracker:
             name = name or meta.get("name") or None
             if not all_namespaces:
                 namespace = namespace or meta.get("namespace") or None
-        self.resource = resource
-        self.name = name
-        self.namespace = namespace
-        self.all_namespaces = all_namespaces
-        self.label_selector = label_selector
-        self.field_selector = field_selector
-        self.api_client = api_client
+        self.resource: str | Mapping[str, Any] | None = resource
+        self.name: str | None = name
+        self.namespace: str | None = namespace
+        self.all_namespaces: bool = all_namespaces
+        self.label_selector: str | None = label_selector
+        self.field_selector: str | None = field_selector
+        self.api_client: Any = api_client
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.start_timeout = start_timeout
-        self.recorder = Recorder(self.clock, max_bytes=max_bytes)
+        self.start_timeout: float = start_timeout
+        self.recorder: Recorder = Recorder(self.clock, max_bytes=max_bytes)
         self._source = source
         self._server_timeout_seconds = server_timeout_seconds
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        """Say what is tracked, whether it runs, and how much it recorded (bounded size)."""
+        return f"<Tracker {_clip(self._target())}: {self._phase()}, {len(self.recorder)} entries>"
+
+    def _target(self) -> str:
+        """What this tracker is about, without building its source (no client is loaded)."""
+        if self.resource is None and self._source is not None:
+            return self._source.describe()
+        if isinstance(self.resource, Mapping):
+            what = str(self.resource.get("kind") or "object")
+        else:
+            what = str(self.resource)
+        if self.name:
+            what += f"/{self.name}"
+        where = "all namespaces" if self.all_namespaces else (self.namespace or "")
+        selectors = [s for s in (self.label_selector, self.field_selector) if s]
+        return " ".join([what, *([f"in {where}"] if where else []), *[f"[{s}]" for s in selectors]])
+
+    def _phase(self) -> str:
+        if self._engine is None:
+            return "not started"
+        return "running" if self.running else "stopped"
 
     # ------------------------------------------------------------------ source
     def _build_source(self) -> WatchSource:
@@ -421,6 +475,10 @@ def track(
 ) -> Tracker:
     """Create a `Tracker` (use it as a context manager so it starts before the test acts).
 
-    Takes the same arguments as `Tracker`.
+    Takes the same arguments as `Tracker`; nothing is requested until it starts:
+
+    >>> import kwait
+    >>> kwait.track("pods", "web-0", namespace="ci", label_selector="app=web")
+    <Tracker pods/web-0 in ci [app=web]: not started, 0 entries>
     """
     return Tracker(resource, name, **options)

@@ -10,6 +10,7 @@ from kwait._api import Target
 from kwait._match.counting import Countable
 from kwait._match.pattern import PatternLike
 from kwait._match.states import FieldPath
+from kwait._publish import publish
 from kwait._time.deadline import Timeout
 from kwait._tracker import TrackOptions
 from kwait._verdict.judge import Condition
@@ -30,3 +31,5 @@ __all__ = [
     "Timeout",
     "TrackOptions",
 ]
+
+publish(__name__, globals(), __all__)

@@ -1,4 +1,7 @@
-"""Deadlines: one budget shared by several waits, made from what users write, described in words."""
+"""Tests of internals: `as_deadline` and `format_seconds`, behind every timeout.
+
+Deadlines: one budget shared by several waits, made from what users write, described in words.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 
 import kwait
 from kwait import Gap, Observation, Reconnect, Tracker
-from kwait._errors import api_error_from_status
+from kwait.errors import ApiForbiddenError, ApiTransientError, ApiUnauthorizedError
 from kwait.testing import Drop, Expire, Fail, FakeClock, Hang, Pause, ScriptedSource, event
 
 
@@ -212,7 +212,9 @@ def test_forbidden_stops_with_a_typed_error_and_no_retry(
 ) -> None:
     """A 403 on the initial LIST is raised from start() once, not retried in a loop."""
     body = {"reason": "Forbidden", "message": 'pods is forbidden: User "ci" cannot list'}
-    source.add_list_error(api_error_from_status(403, body, request="LIST pods"))
+    source.add_list_error(
+        ApiForbiddenError(403, body["reason"], body["message"], request="LIST pods", body=body)
+    )
     tracker = Tracker(source=source, clock=clock)
     with pytest.raises(kwait.errors.ApiForbiddenError, match="cannot list"):
         tracker.start()
@@ -225,7 +227,7 @@ def test_fatal_error_mid_watch_reaches_the_reader(
 ) -> None:
     """A 401 during the watch stops the engine; a reader waiting for entries receives it."""
     source.add_list([], "1")
-    source.add_watch(Fail(api_error_from_status(401, {"reason": "Unauthorized"})))
+    source.add_watch(Fail(ApiUnauthorizedError(401, "Unauthorized", "")))
     tracker = tracking()
     wait_until(tracker, lambda: tracker.recorder.closed)
     with pytest.raises(kwait.errors.ApiUnauthorizedError):
@@ -237,7 +239,7 @@ def test_429_waits_for_retry_after_on_the_clock(
 ) -> None:
     """A 429 with Retry-After 7 s resumes 7 virtual seconds later, from the same RV."""
     source.add_list([], "3")
-    busy = api_error_from_status(429, {"reason": "TooManyRequests"}, retry_after=7)
+    busy = ApiTransientError(429, "TooManyRequests", "", retry_after=7)
     source.add_watch(Pause(1), Fail(busy))
     source.add_watch(event("ADDED", pod("a", 4)), Hang())
     start = clock.monotonic()
@@ -252,7 +254,7 @@ def test_transient_list_failures_are_retried_until_the_list_succeeds(
     source: ScriptedSource, clock: FakeClock
 ) -> None:
     """A 503 and a refused connection on the first LIST are retried; start() then succeeds."""
-    source.add_list_error(api_error_from_status(503, {"message": "etcd unavailable"}))
+    source.add_list_error(ApiTransientError(503, "", "etcd unavailable"))
     source.add_list_error(kwait.ConnectionLostError("connection refused"))
     source.add_list([pod("a", 1)], "2")
     with Tracker(source=source, clock=clock) as tracker:
@@ -277,7 +279,7 @@ def test_stop_interrupts_a_hanging_stream_and_a_backoff(clock: FakeClock) -> Non
     hanging.add_list([], "1")
     pausing = ScriptedSource(clock)
     pausing.add_list([], "1")
-    pausing.add_watch(Fail(api_error_from_status(503, {}, retry_after=3600)))
+    pausing.add_watch(Fail(ApiTransientError(503, "", "", retry_after=3600)))
     before = set(threading.enumerate())
     for src in (hanging, pausing):
         tracker = Tracker(source=src, clock=clock).start()

@@ -1,4 +1,7 @@
-"""API errors are typed by status and say what was asked and what the server answered."""
+"""Tests of internals: `api_error_from_status`, the status-to-error mapping.
+
+API errors are typed by status and say what was asked and what the server answered.
+"""
 
 from __future__ import annotations
 

@@ -28,7 +28,6 @@ from kwait import (
     one_of,
     optional,
 )
-from kwait._match.pattern import as_pattern
 from kwait.matchers import CountMatcher, Matcher, Outcome, Status
 from kwait.states import DELETED, condition, deleted, field, phase, restart_count
 from kwait.typing import Entry
@@ -160,8 +159,8 @@ def test_any_of_and_the_bar_operator() -> None:
     pattern = any_of(["Pending", "Running"], "Failed")
     assert run(pattern, ["Pending", "Running"])[1] == [P, M]
     assert run(pattern, ["Pending", "Failed"])[1] == [P, M]
-    assert run(as_pattern(["a", "b"]) | "c", ["c"])[1] == [M]
-    assert repr(as_pattern(["a", "b"]) | "c") == "any_of(in_order('a', 'b'), 'c')"
+    assert run(in_order("a", "b") | "c", ["c"])[1] == [M]
+    assert repr(in_order("a", "b") | "c") == "any_of(in_order('a', 'b'), 'c')"
 
 
 def test_predicate_elements() -> None:
@@ -436,7 +435,7 @@ def test_malformed_patterns_are_refused() -> None:
     with pytest.raises(TypeError, match="cannot be an alternative"):
         any_of(never("a"), "b")
     with pytest.raises(TypeError, match="whole pattern"):
-        in_order(as_pattern(["a"]).without("b"), "c")
+        in_order(in_order("a").without("b"), "c")
     with pytest.raises(ValueError, match="at least one element"):
         in_order()
     with pytest.raises(ValueError, match="bad repetition bounds"):

@@ -1,4 +1,7 @@
-"""Failure reports render the timeline, progress, Events and last state, as text and as JSON."""
+"""Tests of internals: the report formatting helpers alongside public reports.
+
+Failure reports render the timeline, progress, Events and last state, as text and as JSON.
+"""
 
 from __future__ import annotations
 

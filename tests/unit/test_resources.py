@@ -1,4 +1,7 @@
-"""Resource names resolve the way kubectl users write them."""
+"""Tests of internals: `resolve_resource`.
+
+Resource names resolve the way kubectl users write them.
+"""
 
 from __future__ import annotations
 

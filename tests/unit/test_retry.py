@@ -1,4 +1,7 @@
-"""The retry policy: transient errors only, Retry-After honoured, bounded, and self-explaining."""
+"""Tests of internals: errors are built by HTTP status with `api_error_from_status`.
+
+The retry policy: transient errors only, Retry-After honoured, bounded, and self-explaining.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""State functions read raw pod and Deployment JSON the way kubectl and the kubelet mean it."""
+"""Tests of internals: `as_state`, `as_predicate` and `same_value` alongside the public states.
+
+State functions read raw pod and Deployment JSON the way kubectl and the kubelet mean it.
+"""
 
 from __future__ import annotations
 

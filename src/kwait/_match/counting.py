@@ -41,6 +41,17 @@ class Change:
         amount: How many changes this step counts (a generation may jump by 2
             across a gap); the lower bound when `gap` hides how many.
         gap: The gap between the two observations, if any.
+
+    >>> from kwait import Changes
+    >>> from kwait.matchers import CountMatcher
+    >>> from kwait.watch import Recorder
+    >>> recorder, counter = Recorder(clock=None), CountMatcher(Changes.generation(), at_most=5)
+    >>> for rv, gen in [("1", 1), ("2", 2)]:
+    ...     _ = counter.feed(recorder.add_observation("MODIFIED", {"metadata": {
+    ...         "name": "db", "uid": "u1", "resourceVersion": rv, "generation": gen}}))
+    >>> change = counter.counted[0]
+    >>> change.old, change.new, change.amount
+    (1, 2, 1)
     """
 
     before: Observation
@@ -62,8 +73,8 @@ class Changes:
 
     def __init__(self, kind: str, noun: str, state: State) -> None:
         self._kind = kind
-        self.noun = noun
-        self.state = state
+        self.noun: str = noun
+        self.state: State = state
 
     @classmethod
     def generation(cls) -> Changes:
@@ -173,19 +184,19 @@ class CountMatcher:
         at_least: int | None = None,
         at_most: int | None = None,
     ) -> None:
-        self.changes = what if isinstance(what, Changes) else Changes.of(what)
+        self.changes: Changes = what if isinstance(what, Changes) else Changes.of(what)
         if exactly is not None:
             if at_least is not None or at_most is not None:
                 raise ValueError("give exactly, or at_least and/or at_most, not both")
             at_least = at_most = exactly
         if at_least is None and at_most is None:
             raise ValueError("give exactly, at_least or at_most")
-        self.low_bound = at_least or 0
+        self.low_bound: int = at_least or 0
         self.high_bound = at_most
         if self.high_bound is not None and self.high_bound < self.low_bound:
             raise ValueError(f"at_most {at_most} is below at_least {at_least}")
         self.identity: Identity | None = None
-        self.low = 0
+        self.low: int = 0
         self.high: int | None = 0  # None: hidden changes may have added any number
         self.counted: list[Change] = []
         self._prev: Observation | None = None

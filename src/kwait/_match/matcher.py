@@ -20,7 +20,7 @@ from kwait._match.nfa import (
     put,
     size,
 )
-from kwait._match.pattern import PatternLike, as_pattern
+from kwait._match.pattern import Pattern, PatternLike, as_pattern
 from kwait._match.states import (
     DELETED,
     State,
@@ -39,6 +39,8 @@ from kwait._match.verdict import (
     unknown_text,
 )
 from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect
+
+_REPR_LIMIT = 100
 
 # ====================================================================== the matcher
 
@@ -90,7 +92,7 @@ class Matcher:
         identity: Identity | None = None,
     ) -> None:
         self._state = as_state(state)
-        self.pattern = as_pattern(pattern)
+        self.pattern: Pattern = as_pattern(pattern)
         self.identity = identity
         self._nfa = NFA.of(self.pattern)
         self._lo: Threads = {}
@@ -127,6 +129,13 @@ class Matcher:
     def describe(self) -> str:
         """Return the pattern as text."""
         return repr(self.pattern)
+
+    def __repr__(self) -> str:
+        """Show the pattern (cut to a bounded length) and where the match stands."""
+        pattern = self.describe()
+        if len(pattern) > _REPR_LIMIT:
+            pattern = pattern[: _REPR_LIMIT - 3] + "..."
+        return f"<Matcher {pattern}: {self._outcome.status.value}>"
 
     def feed(self, entry: Entry) -> Outcome:
         """Take the next entry of the object's timeline; return the verdict so far."""

@@ -122,6 +122,11 @@ class Pattern:
     """A pattern over distinct states. Build one with `in_order`, `consecutive`...
 
     Patterns are immutable and reusable; ``p | q`` is `any_of` ``(p, q)``.
+
+    >>> import kwait
+    >>> pattern = kwait.in_order("Pending", "Running") | "Succeeded"
+    >>> isinstance(pattern, kwait.Pattern), pattern
+    (True, any_of(in_order('Pending', 'Running'), 'Succeeded'))
     """
 
     __slots__ = ("__weakref__", "_nfa")
@@ -302,12 +307,19 @@ def between(n: int, m: int, item: PatternLike) -> Pattern:
     The upper bound only bites where repetitions must be adjacent (in
     `consecutive`); in `in_order`, extra occurrences count as "other states".
     To cap how often a state occurs, use `at_most` or `exactly`.
+
+    >>> between(1, 3, consecutive("ErrImagePull", "ImagePullBackOff"))
+    between(1, 3, consecutive('ErrImagePull', 'ImagePullBackOff'))
     """
     return RepeatPattern(_part(item), n, m)
 
 
 def optional(item: PatternLike) -> Pattern:
-    """`item` zero or one time."""
+    """`item` zero or one time.
+
+    >>> in_order("Pending", optional("ContainerCreating"), "Running")
+    in_order('Pending', optional('ContainerCreating'), 'Running')
+    """
     return RepeatPattern(_part(item), 0, 1)
 
 
@@ -345,5 +357,9 @@ def exactly(n: int, item: Any) -> Pattern:
 
 
 def at_most(n: int, item: Any) -> Pattern:
-    """A state that occurs at most `n` times in its span."""
+    """A state that occurs at most `n` times in its span.
+
+    >>> in_order("Pending", at_most(1, "CrashLoopBackOff"), "Running")
+    in_order('Pending', at_most(1, 'CrashLoopBackOff'), 'Running')
+    """
     return ConstraintPattern(_test(item), 0, n)

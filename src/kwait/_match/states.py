@@ -76,7 +76,12 @@ Obj = Mapping[str, Any]
 
 
 class DeletedType:
-    """The type of `DELETED`: the state of an object that no longer exists."""
+    """The type of `DELETED`: the state of an object that no longer exists.
+
+    >>> from kwait.states import DELETED, DeletedType
+    >>> DeletedType() is DELETED
+    True
+    """
 
     _instance: DeletedType | None = None
 
@@ -111,6 +116,14 @@ class JSONPathError(KwaitError, ValueError):
     """A JSONPath expression is malformed, or its result cannot be compared.
 
     The messages are kubectl's, so they read the same as ``kubectl wait``'s.
+
+    >>> from kwait import states
+    >>> from kwait.errors import JSONPathError
+    >>> try:
+    ...     states.jsonpath("{.status.phase")
+    ... except JSONPathError:
+    ...     print("refused")
+    refused
     """
 
 
@@ -154,7 +167,7 @@ class State:
         name: str | None = None,
     ) -> None:
         self._fn = fn
-        self.description = description
+        self.description: str = description
         self._on_deleted = on_deleted
         self._name = name
         self._terminal = _terminal_test(fn, terminal)
@@ -276,7 +289,7 @@ class Predicate(State):
         )
         #: True for kwait's predicates that only make sense on whole objects
         #: (conditions, JSONPath...): patterns refuse them as elements.
-        self.reads_objects = reads_objects
+        self.reads_objects: bool = reads_objects
 
     def __and__(self, other: Callable[[Any], Any]) -> Predicate:
         """Both hold. Final once both are final, or once a final one is False."""
@@ -635,6 +648,12 @@ def image_id(container: str | None = None, *, init: bool = False) -> State:
     """The ``imageID`` (digest) of a container's image; ``""`` until it runs, None before a status.
 
     None for `container` means the first container in spec order.
+
+    >>> from kwait.states import image_id
+    >>> pod = {"spec": {"containers": [{"name": "app"}]}, "status": {"containerStatuses": [
+    ...     {"name": "app", "imageID": "docker.io/library/nginx@sha256:abc"}]}}
+    >>> image_id("app")(pod)
+    'docker.io/library/nginx@sha256:abc'
     """
     return _status_field("imageID", "image_id", container, init=init)
 
@@ -975,6 +994,10 @@ def exists() -> Predicate:
     Existence is per identity (``metadata.uid``): an object deleted and created
     again under the same name is a new identity with a timeline of its own, so the
     first one's deletion is still a deletion.
+
+    >>> from kwait.states import DELETED, exists
+    >>> exists()({"metadata": {"name": "web-0"}}), exists()(DELETED)
+    (True, False)
     """
     return EXISTS
 
@@ -983,7 +1006,12 @@ IS_DELETED: Final = Predicate(lambda _obj: False, "deleted", on_deleted=True, na
 
 
 def deleted() -> Predicate:
-    """True for the DELETED observation of an object (per identity, see `exists`)."""
+    """True for the DELETED observation of an object (per identity, see `exists`).
+
+    >>> from kwait.states import DELETED, deleted
+    >>> deleted()({"metadata": {"name": "web-0"}}), deleted()(DELETED)
+    (False, True)
+    """
     return IS_DELETED
 
 
@@ -995,7 +1023,12 @@ GENERATION: Final = State(_generation, "generation", name="generation()")
 
 
 def generation() -> State:
-    """``metadata.generation`` (0 when the kind has none)."""
+    """``metadata.generation`` (0 when the kind has none).
+
+    >>> from kwait.states import generation
+    >>> generation()({"metadata": {"name": "web", "generation": 3}}), generation()({})
+    (3, 0)
+    """
     return GENERATION
 
 
@@ -1094,6 +1127,12 @@ def rollout_complete() -> Predicate:
     Its observedGeneration caught up, every replica is updated, no old replica is
     left, every updated replica is available. A Progressing condition with reason
     ProgressDeadlineExceeded makes it final (False), so waits fail at once.
+
+    >>> from kwait.states import rollout_complete
+    >>> deployment = {"metadata": {"generation": 2}, "spec": {"replicas": 2}, "status": {
+    ...     "observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}}
+    >>> rollout_complete()(deployment)
+    True
     """
     return ROLLOUT_COMPLETE
 

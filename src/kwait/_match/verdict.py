@@ -16,7 +16,12 @@ from kwait._watch.timeline import Entry, Gap, Observation
 
 
 class Status(enum.Enum):
-    """Where a check stands."""
+    """Where a check stands.
+
+    >>> from kwait.matchers import Status
+    >>> [s.value for s in Status if s is not Status.PENDING]
+    ['matched', 'impossible', 'undecidable', 'unmet']
+    """
 
     PENDING = "pending"
     """Not decided yet."""
@@ -39,6 +44,19 @@ class Outcome:
         reason: One sentence for messages ("" while pending).
         entry: The entry that decided it (None while pending, or at ``close()``).
         unknown: For UNDECIDABLE, the gaps (or evicted observations) it depends on.
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> def pod(rv, phase):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase}}
+    >>> matcher.feed(recorder.add_observation("ADDED", pod("1", "Pending"))).done
+    False
+    >>> outcome = matcher.feed(recorder.add_observation("MODIFIED", pod("2", "Running")))
+    >>> outcome.passed, outcome.reason
+    (True, 'matched at #1 MODIFIED rv 2')
     """
 
     status: Status
@@ -62,7 +80,20 @@ PENDING: Final = Outcome(Status.PENDING)
 
 @dataclass(frozen=True)
 class Step:
-    """One matched element (or counted change) and the entry it matched."""
+    """One matched element (or counted change) and the entry it matched.
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> def pod(rv, phase):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase}}
+    >>> _ = matcher.feed(recorder.add_observation("ADDED", pod("1", "Pending")))
+    >>> step = matcher.progress().steps[0]
+    >>> step.element, step.entry.resource_version
+    ("'Pending'", '1')
+    """
 
     element: str
     entry: Observation | Gap
@@ -82,6 +113,18 @@ class Progress:
         lost: When an earlier attempt got further than `steps` and broke off:
             what it had matched and the state that broke it ("" otherwise).
         step_name: What a step is called in reports (``step``, ``change``).
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> def pod(rv, phase):
+    ...     return {"kind": "Pod", "metadata": {"name": "web-0", "uid": "u1",
+    ...             "resourceVersion": rv}, "status": {"phase": phase}}
+    >>> _ = matcher.feed(recorder.add_observation("ADDED", pod("1", "Pending")))
+    >>> progress = matcher.progress()
+    >>> progress.summary, progress.waiting_for
+    ('1 of 2 steps matched', ("'Running'",))
     """
 
     summary: str
@@ -103,7 +146,16 @@ class Progress:
 
 @runtime_checkable
 class Check(Protocol):
-    """What report rendering and the waiting code need from `Matcher` and `CountMatcher`."""
+    """What report rendering and the waiting code need from `Matcher` and `CountMatcher`.
+
+    >>> from kwait import Changes
+    >>> from kwait.matchers import Check, CountMatcher, Matcher
+    >>> from kwait.states import phase
+    >>> isinstance(Matcher(phase(), ["Running"]), Check)
+    True
+    >>> isinstance(CountMatcher(Changes.restarts(), at_most=0), Check)
+    True
+    """
 
     @property
     def state(self) -> State:

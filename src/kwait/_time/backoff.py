@@ -68,7 +68,17 @@ _NS = 1_000_000_000
 
 
 class BackoffExhaustedError(KwaitError):
-    """A backoff with ``max_steps`` was asked for one delay more than it has."""
+    """A backoff with ``max_steps`` was asked for one delay more than it has.
+
+    >>> from kwait.retry import ConstantBackoff
+    >>> state = ConstantBackoff(1.0, max_steps=1).start()
+    >>> state.next_delay()
+    1.0
+    >>> state.next_delay()
+    Traceback (most recent call last):
+    ...
+    kwait.errors.BackoffExhaustedError: no delay left after 1 of ...
+    """
 
 
 def _finite(name: str, value: float, *, low: float, inclusive: bool = True) -> float:
@@ -103,6 +113,12 @@ class Backoff(ABC):
 
     Subclasses define the un-jittered delays and how jitter applies; this
     class turns them into `BackoffState` cursors and previews.
+
+    >>> from kwait.retry import Backoff, ExponentialBackoff
+    >>> backoff: Backoff = ExponentialBackoff(initial=0.5, factor=2, cap=4, jitter=0)
+    >>> state = backoff.start()
+    >>> [state.next_delay() for _ in range(5)]
+    [0.5, 1.0, 2.0, 4.0, 4.0]
     """
 
     @property
@@ -192,7 +208,7 @@ class BackoffState:
         """Start at the first delay of `backoff`, drawing jitter from `rng`."""
         self.backoff = backoff
         self.rng = rng
-        self.steps = 0
+        self.steps: int = 0
         self.last_delay: float | None = None
         self._bases = backoff._bases()  # noqa: SLF001
 

@@ -22,9 +22,6 @@ from kwait._time.protocol import Clock
 
 __all__ = ["Deadline", "as_deadline", "format_seconds"]
 
-Timeout: TypeAlias = "float | timedelta | Deadline | None"
-"""What a wait accepts as its timeout: seconds, a timedelta, a shared Deadline, or None."""
-
 
 def format_seconds(seconds: float) -> str:
     """Write a duration for people: at most millisecond precision, no trailing zeros.
@@ -92,9 +89,9 @@ class Deadline:
         """
         if math.isnan(at):
             raise ValueError("a deadline cannot be at nan")
-        self.clock = clock
-        self.start = clock.monotonic() if start is None else start
-        self.at = at
+        self.clock: Clock = clock
+        self.start: float = clock.monotonic() if start is None else start
+        self.at: float = at
 
     @classmethod
     def of(cls, timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
@@ -219,6 +216,12 @@ class Deadline:
         if self.at == math.inf:
             raise ValueError("cannot sleep until a deadline that never expires")
         self.clock.sleep(self.remaining())
+
+
+# Defined after `Deadline` so it is a real union at runtime, not a string that
+# `typing.get_type_hints` would have to resolve in the caller's module.
+Timeout: TypeAlias = float | timedelta | Deadline | None
+"""What a wait accepts as its timeout: seconds, a timedelta, a shared Deadline, or None."""
 
 
 def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:

@@ -22,6 +22,16 @@ class Clock(Protocol):
 
     All durations are seconds as floats. `monotonic()` only ever moves
     forward; its zero point is arbitrary.
+
+    `kwait.SystemClock` reads real time; `kwait.testing.FakeClock` is moved by the test:
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock
+    >>> clock: kwait.Clock = FakeClock(autojump=True)
+    >>> start = clock.monotonic()
+    >>> clock.sleep(30)
+    >>> clock.monotonic() - start
+    30.0
     """
 
     def monotonic(self) -> float:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
-from kwait._time.backoff import Backoff, ExponentialBackoff
+from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
 from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
 
@@ -74,6 +74,14 @@ class RetryAttempt:
         error: What it raised.
         delay: The wait before the next attempt, or None if the retrier gave up.
         note: Why: the server's Retry-After, or the reason for giving up.
+
+    >>> from kwait.errors import ApiTransientError
+    >>> from kwait.retry import ConstantBackoff, RetryPolicy
+    >>> from kwait.testing import FakeClock
+    >>> retrier = RetryPolicy(ConstantBackoff(2.0), max_attempts=2).start(clock=FakeClock())
+    >>> _ = retrier.next_delay(ApiTransientError(503, "", "busy"))
+    >>> print(retrier.history[0].describe())
+    attempt 1 at +0 s: ApiTransientError: the API server answered 503 busy; retrying in 2 s
     """
 
     number: int
@@ -193,6 +201,16 @@ class Retrier:
 
     Not thread-safe; one loop owns it. Call `next_delay` after each failure
     and `reset` after each success, or let `call` do both.
+
+    >>> from kwait.errors import ApiTransientError
+    >>> from kwait.retry import ConstantBackoff, RetryPolicy
+    >>> from kwait.testing import FakeClock
+    >>> retrier = RetryPolicy(ConstantBackoff(2.0), max_attempts=3).start(clock=FakeClock())
+    >>> busy = ApiTransientError(503, "", "busy")
+    >>> [retrier.next_delay(busy) for _ in range(3)]
+    [2.0, 2.0, None]
+    >>> print(retrier.explain().splitlines()[-1])
+      attempt 3 at +0 s: ApiTransientError: ... 503 busy; gave up: 3 of 3 attempts used
     """
 
     def __init__(
@@ -210,10 +228,10 @@ class Retrier:
         if policy.timeout is not None:
             budget = budget.within(policy.timeout)
         self.deadline: Deadline = budget
-        self.backoff = policy.backoff.start()
-        self.started = clock.monotonic()
-        self.attempt = 0
-        self.failures = 0
+        self.backoff: BackoffState = policy.backoff.start()
+        self.started: float = clock.monotonic()
+        self.attempt: int = 0
+        self.failures: int = 0
         self.history: deque[RetryAttempt] = deque(maxlen=history)
         self.gave_up: str | None = None
 

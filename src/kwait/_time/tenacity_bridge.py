@@ -98,6 +98,18 @@ class ClockRetrying(tenacity.Retrying):
     Takes every argument `tenacity.Retrying` takes, plus ``clock``; ``sleep``
     defaults to ``clock.sleep``. Decorating (``.wraps``), calling and the
     ``for attempt in retrying:`` form all work; copies keep the clock.
+
+    >>> import tenacity
+    >>> from kwait.retry import ClockRetrying
+    >>> from kwait.testing import FakeClock
+    >>> clock, failures = FakeClock(autojump=True), [OSError("reset"), OSError("reset")]
+    >>> def flaky() -> str:
+    ...     if failures:
+    ...         raise failures.pop()
+    ...     return "ok"
+    >>> retrying = ClockRetrying(clock=clock, wait=tenacity.wait_fixed(10), reraise=True)
+    >>> retrying(flaky), clock.monotonic()
+    ('ok', 20.0)
     """
 
     def __init__(self, *args: Any, clock: Clock | None = None, **kwargs: Any) -> None:

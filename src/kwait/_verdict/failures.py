@@ -37,6 +37,11 @@ class ExpectationError(KwaitError):
     Attributes:
         report: The `kwait.Report`: summary, then per object the timeline,
             progress, Events and last state.
+
+    >>> import kwait
+    >>> err = kwait.ExpectationError(kwait.Report("wait", "web-0 did not become Ready"))
+    >>> err.report.summary
+    'web-0 did not become Ready'
     """
 
     def __init__(self, report: Report) -> None:
@@ -57,19 +62,43 @@ class TransitionMismatchError(ExpectationError):
 
     Raised as soon as it is certain: a forbidden state, the object deleted, or
     a terminal state from which the rest of the pattern cannot follow.
+
+    >>> import kwait
+    >>> from kwait.errors import TransitionMismatchError
+    >>> issubclass(TransitionMismatchError, kwait.ExpectationError)
+    True
     """
 
 
 class WaitTimeoutError(ExpectationError, TimeoutError):
-    """The deadline passed before the expectation was met."""
+    """The deadline passed before the expectation was met.
+
+    It is also a `TimeoutError`, so code that catches timeouts catches it:
+
+    >>> import kwait
+    >>> issubclass(kwait.WaitTimeoutError, TimeoutError)
+    True
+    """
 
 
 class NeverViolatedError(ExpectationError):
-    """A ``never``/``consistently`` assertion saw a violating state (on that event)."""
+    """A ``never``/``consistently`` assertion saw a violating state (on that event).
+
+    >>> import kwait
+    >>> from kwait.reports import error_for
+    >>> type(error_for(kwait.Report("never", "web-0 became Failed"))).__name__
+    'NeverViolatedError'
+    """
 
 
 class CountMismatchError(ExpectationError):
-    """An object changed more (or fewer) times than expected."""
+    """An object changed more (or fewer) times than expected.
+
+    >>> import kwait
+    >>> from kwait.reports import error_for
+    >>> type(error_for(kwait.Report("count", "db-0 restarted 2 times"))).__name__
+    'CountMismatchError'
+    """
 
 
 class UndecidableError(ExpectationError):
@@ -77,6 +106,11 @@ class UndecidableError(ExpectationError):
 
     The report names the gap (its resourceVersions and reason). kwait neither
     passes nor fails such an expectation silently.
+
+    >>> import kwait
+    >>> from kwait.errors import UndecidableError
+    >>> issubclass(UndecidableError, kwait.ExpectationError)
+    True
     """
 
 

@@ -205,6 +205,18 @@ class Row:
         value: The state value itself (JSON-safe), None for gaps and reconnects.
         flags: ``synthetic``/``evicted`` for observations derived from a relist or
             dropped from memory.
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.reports import object_report
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> for rv, now in [("1", "Pending"), ("2", "Failed")]:
+    ...     _ = matcher.feed(recorder.add_observation("MODIFIED", {"kind": "Pod", "metadata": {
+    ...         "name": "web-0", "uid": "u1", "resourceVersion": rv}, "status": {"phase": now}}))
+    >>> report = object_report(recorder.timeline_of("u1"), matcher)
+    >>> [(row.event, row.resource_version, row.state, row.note) for row in report.rows]
+    [('MODIFIED', '1', 'Pending', "step 1: 'Pending'"), ('MODIFIED', '2', 'Failed', 'failed here')]
     """
 
     seq: int
@@ -232,7 +244,15 @@ class Row:
 
 @dataclass(frozen=True)
 class EventRow:
-    """One core/v1 Event about the object, reduced to what a reader needs."""
+    """One core/v1 Event about the object, reduced to what a reader needs.
+
+    >>> from kwait.reports import EventRow
+    >>> row = EventRow.of({"type": "Warning", "reason": "BackOff", "count": 3,
+    ...                    "message": "Back-off pulling image",
+    ...                    "lastTimestamp": "2025-01-01T12:00:00Z"})
+    >>> row.reason, row.count
+    ('BackOff', 3)
+    """
 
     time: str
     type: str
@@ -363,6 +383,18 @@ class ObjectReport:
         events: Recent Events about the object, oldest first.
         last_state: The last full object seen (redacted), None if not held.
         last_where: Which observation `last_state` is, e.g. ``MODIFIED rv 105``.
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.reports import object_report
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> for rv, now in [("1", "Pending"), ("2", "Failed")]:
+    ...     _ = matcher.feed(recorder.add_observation("MODIFIED", {"kind": "Pod", "metadata": {
+    ...         "name": "web-0", "uid": "u1", "resourceVersion": rv}, "status": {"phase": now}}))
+    >>> report = object_report(recorder.timeline_of("u1"), matcher)
+    >>> report.expected, report.outcome.status.value, report.progress.summary
+    ("in_order('Pending', 'Running')", 'impossible', '1 of 2 steps matched')
     """
 
     identity: Identity
@@ -542,6 +574,30 @@ def object_report(
         reconnects: Reconnects of the tracker's watch to show as rows (those
             whose sequence numbers fall inside the timeline are the useful ones).
         start: Time the offsets count from (default: the first row's time).
+
+    >>> from kwait.matchers import Matcher
+    >>> from kwait.reports import object_report
+    >>> from kwait.states import phase
+    >>> from kwait.watch import Recorder
+    >>> recorder, matcher = Recorder(clock=None), Matcher(phase(), ["Pending", "Running"])
+    >>> for rv, now in [("1", "Pending"), ("2", "Failed")]:
+    ...     _ = matcher.feed(recorder.add_observation("MODIFIED", {"kind": "Pod", "metadata": {
+    ...         "name": "web-0", "uid": "u1", "resourceVersion": rv}, "status": {"phase": now}}))
+    >>> report = object_report(recorder.timeline_of("u1"), matcher)
+    >>> print(report.to_text(max_rows=5))
+    pod/web-0 (uid u1): impossible: 'Failed' at #1 MODIFIED rv 2 is terminal for pod phase; ...
+      expected: in_order('Pending', 'Running')
+      state: pod phase
+      progress: 1 of 2 steps matched
+        step 1: 'Pending' at #0 (MODIFIED rv 1)
+      was waiting for: 'Running'
+      timeline (2 entries):
+           time  event     rv  state    note
+        +0.000s  MODIFIED  1   Pending  step 1: 'Pending'
+        +0.000s  MODIFIED  2   Failed   failed here
+      events: none recorded
+      last state (#1 MODIFIED rv 2):
+      ...
     """
     progress = check.progress()
     notes = dict(progress.notes())
@@ -596,6 +652,11 @@ class Report:
         summary: One sentence, e.g. ``pod/ci/web did not go in_order(...) within 30s``.
         objects: The objects concerned, those that failed first.
         details: Extra facts for the JSON form (timeout, selector...).
+
+    >>> import kwait
+    >>> report = kwait.Report("wait", "pod/ci/web-0 did not become Ready within 30 s")
+    >>> print(report.to_text())
+    pod/ci/web-0 did not become Ready within 30 s
     """
 
     kind: ReportKind

@@ -24,7 +24,7 @@ from typing import Any
 
 from kwait._errors import ConnectionLostError
 from kwait._time.protocol import Clock
-from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
+from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent, WatchStream
 
 __all__ = [
     "Drop",
@@ -40,42 +40,96 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Pause:
-    """Wait this many seconds on the source's clock before the next step."""
+    """Wait this many seconds on the source's clock before the next step.
+
+    >>> from kwait.testing import FakeClock, Pause, ScriptedSource
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> source.add_watch(Pause(90))
+    >>> list(source.watch("1", 300)), clock.monotonic()
+    ([], 90.0)
+    """
 
     seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class Drop:
-    """The connection drops (the engine sees `kwait.ConnectionLostError`)."""
+    """The connection drops (the engine sees `kwait.ConnectionLostError`).
+
+    >>> from kwait.testing import Drop
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> source = ScriptedSource(FakeClock(autojump=True))
+    >>> source.add_watch(Drop())
+    >>> list(source.watch("1", 60))
+    Traceback (most recent call last):
+    ...
+    kwait.ConnectionLostError: connection reset by peer
+    """
 
     message: str = "connection reset by peer"
 
 
 @dataclass(frozen=True, slots=True)
 class Expire:
-    """The server sends a 410 ERROR event: the requested resourceVersion is too old."""
+    """The server sends a 410 ERROR event: the requested resourceVersion is too old.
+
+    >>> from kwait.testing import Expire
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> source = ScriptedSource(FakeClock(autojump=True))
+    >>> source.add_watch(Expire())
+    >>> list(source.watch("41", 60))
+    Traceback (most recent call last):
+    ...
+    kwait.errors.ExpiredError: resourceVersion 41 expired: too old resource version: 41
+    """
 
     message: str = "too old resource version"
 
 
 @dataclass(frozen=True, slots=True)
 class Fail:
-    """The stream fails with this exception (e.g. a `kwait.ApiError`)."""
+    """The stream fails with this exception (e.g. a `kwait.ApiError`).
+
+    >>> from kwait.errors import ApiForbiddenError
+    >>> from kwait.testing import Fail
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> source = ScriptedSource(FakeClock(autojump=True))
+    >>> source.add_watch(Fail(ApiForbiddenError(403, "Forbidden", "no watch for you")))
+    >>> list(source.watch("1", 60))
+    Traceback (most recent call last):
+    ...
+    kwait.errors.ApiForbiddenError: the API server answered 403 Forbidden: no watch for you
+    """
 
     error: BaseException
 
 
 @dataclass(frozen=True, slots=True)
 class Hang:
-    """The stream stays open with nothing to say until it is closed."""
+    """The stream stays open with nothing to say until it is closed.
+
+    >>> from kwait.testing import Hang
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> source = ScriptedSource(FakeClock(autojump=True))
+    >>> source.add_watch(Hang())
+    >>> stream = source.watch("1", 60)
+    >>> stream.close()
+    >>> list(stream)
+    []
+    """
 
 
 Step = RawEvent | Pause | Drop | Expire | Fail | Hang
 
 
 def event(type_: EventType, obj: dict[str, Any]) -> RawEvent:
-    """Build a watch event around a raw object."""
+    """Build a watch event around a raw object.
+
+    >>> from kwait.testing import event
+    >>> event("DELETED", {"metadata": {"name": "web-0", "resourceVersion": "9"}}).type
+    'DELETED'
+    """
     return RawEvent(type_, obj)
 
 
@@ -125,6 +179,15 @@ class ScriptedSource:
     A script answers only the LISTs it has, so waits on a scripted tracker take their
     targets from what was recorded rather than from a LIST at the call
     (``consistent_reads`` is False).
+
+    >>> from kwait.testing import FakeClock, ScriptedSource, event
+    >>> source = ScriptedSource(FakeClock(), "pods in namespace 'ci'")
+    >>> source.add_list([{"metadata": {"name": "web-0", "resourceVersion": "5"}}], "5")
+    >>> source.add_watch(event("MODIFIED", {"metadata": {"name": "web-0", "resourceVersion": "6"}}))
+    >>> source.list().resource_version, [e.resource_version for e in source.watch("5", 60)]
+    ('5', ['6'])
+    >>> source.calls
+    [('LIST', ''), ('WATCH', '5')]
     """
 
     consistent_reads = False
@@ -133,7 +196,7 @@ class ScriptedSource:
         """Create an empty script playing on `clock`."""
         self.clock = clock
         self.description = description
-        self.cond = threading.Condition()
+        self.cond: threading.Condition = threading.Condition()
         self.calls: list[tuple[str, str]] = []
         self._lists: deque[ListResult | BaseException] = deque()
         self._watches: deque[list[Step]] = deque()
@@ -165,7 +228,7 @@ class ScriptedSource:
             raise answer
         return ListResult([dict(i) for i in answer.items], answer.resource_version)
 
-    def watch(self, resource_version: str, timeout_seconds: int) -> _ScriptedStream:  # noqa: ARG002
+    def watch(self, resource_version: str, timeout_seconds: int) -> WatchStream:  # noqa: ARG002
         """Open the next scripted WATCH connection."""
         with self.cond:
             self.calls.append(("WATCH", resource_version))

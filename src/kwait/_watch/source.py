@@ -152,6 +152,10 @@ class ExpiredError(Exception):
 
     Raised by a source for a watch ERROR event with code 410, and for an HTTP 410
     answer. The engine relists and records a gap.
+
+    >>> from kwait.errors import ExpiredError
+    >>> print(ExpiredError("41", "too old resource version: 41 (97)"))
+    resourceVersion 41 expired: too old resource version: 41 (97)
     """
 
     requested: str
@@ -168,6 +172,14 @@ class WatchStream(Protocol):
 
     Iteration raises `kwait.ConnectionLostError` when the connection drops or a read
     times out, `ExpiredError` for 410, and `kwait.ApiError` for other ERROR events.
+
+    >>> from kwait.testing import FakeClock, ScriptedSource, event
+    >>> source = ScriptedSource(FakeClock())
+    >>> source.add_watch(event("ADDED", {"metadata": {"name": "a", "resourceVersion": "2"}}))
+    >>> stream = source.watch("1", 60)
+    >>> [e.type for e in stream]
+    ['ADDED']
+    >>> stream.close()
     """
 
     def __iter__(self) -> Iterator[RawEvent]:
@@ -180,7 +192,16 @@ class WatchStream(Protocol):
 
 
 class WatchSource(Protocol):
-    """LIST and WATCH one collection (a resource, a namespace or all, selectors)."""
+    """LIST and WATCH one collection (a resource, a namespace or all, selectors).
+
+    `kwait.testing.ScriptedSource` is one; pass any to ``kwait.Tracker(source=...)``:
+
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> from kwait.watch import WatchSource
+    >>> source: WatchSource = ScriptedSource(FakeClock(), "pods in namespace 'ci'")
+    >>> source.describe()
+    "pods in namespace 'ci'"
+    """
 
     def describe(self) -> str:
         """Say what this source watches.

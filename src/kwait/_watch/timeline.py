@@ -51,6 +51,7 @@ __all__ = [
     "ObservationType",
     "Reconnect",
     "Recorder",
+    "RecorderStats",
     "Timeline",
 ]
 
@@ -61,7 +62,14 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class Identity(msgspec.Struct, frozen=True, gc=False):
-    """Who an observation is about: one incarnation of a named object."""
+    """Who an observation is about: one incarnation of a named object.
+
+    A pod deleted and created again under the same name is a new identity (a new uid):
+
+    >>> from kwait import Identity
+    >>> print(Identity(uid="u1", name="web-0", namespace="ci", kind="Pod"))
+    pod/ci/web-0 (uid u1)
+    """
 
     uid: str
     name: str
@@ -153,6 +161,14 @@ class Gap(msgspec.Struct, frozen=True, eq=False, gc=False):
         reason: Why, e.g. the server's ``too old resource version`` message.
         changed: Identities whose state differs across the gap (modified,
             appeared or disappeared); objects not named here had no write in it.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> pod = {"kind": "Pod", "metadata": {"name": "web-0", "namespace": "ci", "uid": "u1",
+    ...                                    "resourceVersion": "7"}}
+    >>> web = recorder.add_observation("ADDED", pod).identity
+    >>> recorder.add_gap("7", "12", "too old resource version: 7 (12)", [web])
+    Gap(#1 rv 7..12 changed=1 reason='too old resource version: 7 (12)')
     """
 
     seq: int
@@ -171,7 +187,12 @@ class Gap(msgspec.Struct, frozen=True, eq=False, gc=False):
 
 
 class Reconnect(msgspec.Struct, frozen=True, eq=False, gc=False):
-    """The watch was resumed from `resource_version` after a clean end or a drop (no loss)."""
+    """The watch was resumed from `resource_version` after a clean end or a drop (no loss).
+
+    >>> from kwait.watch import Recorder
+    >>> Recorder(clock=None).add_reconnect("12", "the server ended the watch").resource_version
+    '12'
+    """
 
     seq: int
     time: float
@@ -232,15 +253,28 @@ class Timeline:
 
 
 @dataclass(slots=True)
-class _Stats:
+class RecorderStats:
+    """Counters a `Recorder` keeps as it records: how the watch went, in numbers.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> _ = recorder.add_observation("ADDED", {"metadata": {"name": "web-0", "uid": "u1"}})
+    >>> recorder.stats
+    RecorderStats(events=1, bookmarks=0, reconnects=0, relists=0, gaps=0, evicted=0,
+                  evicted_bytes=0, stored_bytes=40)
+    """
+
     events: int = 0
     bookmarks: int = 0
     reconnects: int = 0
     relists: int = 0
     gaps: int = 0
     evicted: int = 0
+    """States whose bytes were dropped to keep the memory budget."""
     evicted_bytes: int = 0
+    """Bytes dropped to keep the memory budget."""
     stored_bytes: int = 0
+    """Bytes of object JSON recorded in all (held now or evicted since)."""
 
 
 StoredObject = tuple[bytes, Head]
@@ -252,7 +286,7 @@ def stored(obj: Mapping[str, Any]) -> StoredObject:
     return encode_object(obj), head_of(obj)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Recorder:
     """The thread-safe, ordered log behind a tracker.
 
@@ -265,7 +299,7 @@ class Recorder:
     >>> rec.add_observation("ADDED", pod)
     Observation(#0 ADDED rv=1 p (uid u) t=0.000)
     >>> rec
-    Recorder(1 entries, 1 objects, 0 bytes evicted of ... bytes)
+    <Recorder 1 entries, 1 identities, syncing>
     """
 
     clock: Clock | None
@@ -281,7 +315,7 @@ class Recorder:
     _closed: bool = field(default=False, init=False)
     _synced: bool = field(default=False, init=False)
     _error: BaseException | None = field(default=None, init=False)
-    stats: _Stats = field(default_factory=_Stats, init=False)
+    stats: RecorderStats = field(default_factory=RecorderStats, init=False)
 
     def __post_init__(self) -> None:
         """Check the memory budget."""
@@ -289,16 +323,6 @@ class Recorder:
             raise TypeError(f"max_bytes must be an int (bytes), got {self.max_bytes!r}")
         if self.max_bytes < 0:
             raise ValueError(f"max_bytes must be 0 or more, got {self.max_bytes}")
-
-    def __repr__(self) -> str:
-        """Summarise in one bounded line."""
-        with self._cond:
-            state = " closed" if self._closed else ""
-            return (
-                f"Recorder({len(self._entries)} entries, {len(self._identities)} objects, "
-                f"{self.stats.evicted_bytes} bytes evicted of {self.stats.stored_bytes} bytes"
-                f"{state})"
-            )
 
     # ------------------------------------------------------------------ writing
     def _now(self) -> float:
@@ -514,6 +538,13 @@ class Recorder:
         """Return the number of entries recorded so far."""
         with self._cond:
             return len(self._entries)
+
+    def __repr__(self) -> str:
+        """Count entries and objects; never print them (the repr stays small)."""
+        with self._cond:
+            entries, identities = len(self._entries), len(self._identities)
+        state = "closed" if self._closed else ("synced" if self._synced else "syncing")
+        return f"<Recorder {entries} entries, {identities} identities, {state}>"
 
     def entries(self, start: int = 0) -> list[Entry]:
         """Return the entries from sequence number `start` on."""

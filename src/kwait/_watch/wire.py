@@ -77,7 +77,13 @@ class _List(msgspec.Struct, gc=False):
 
 
 class Head(msgspec.Struct, frozen=True, gc=False):
-    """What matchers read without decoding the object."""
+    """What matchers read of an object without decoding it: identity, version, generation.
+
+    >>> from kwait.watch import Head, RawEvent
+    >>> event = RawEvent("ADDED", raw=b'{"kind":"Pod","metadata":{"name":"web-0","uid":"u1"}}')
+    >>> event.head.kind, event.head.name, event.head.deleting
+    ('Pod', 'web-0', False)
+    """
 
     kind: str
     name: str

@@ -58,6 +58,12 @@ class InjectedFailure:
         reason: The Status ``reason``.
         message: The Status ``message``.
         retry_after: Seconds for ``Retry-After`` and ``details.retryAfterSeconds``, or None.
+
+    >>> from kwait.testing import Faults
+    >>> faults = Faults()
+    >>> faults.fail_next(status=503, verb="LIST")
+    >>> faults.take_failure("LIST", "/api/v1/pods").reason
+    'ServiceUnavailable'
     """
 
     status: int
@@ -87,6 +93,12 @@ class WatchFault:
             ``expire_http`` (HTTP 410 instead of the stream) or ``raw``
             (write `raw` as a line, then carry on).
         raw: The bytes for ``raw``.
+
+    >>> from kwait.testing import Faults
+    >>> faults = Faults()
+    >>> faults.drop_watch(after_events=3, path="/pods")
+    >>> faults.take_watch_fault("/api/v1/pods")
+    WatchFault(after_events=3, action='drop', raw=b'')
     """
 
     after_events: int
@@ -114,6 +126,14 @@ class Faults:
     ``UPDATE``, ``PATCH``, ``DELETE``. `path` is a regular expression searched
     in the URL path (``"/pods"`` matches every pod URL). Every method is
     thread-safe.
+
+    >>> from kwait.testing import Faults
+    >>> faults = Faults()
+    >>> faults.fail_next(2, status=429, retry_after=3, verb="LIST")
+    >>> [faults.take_failure("LIST", "/api/v1/pods").status for _ in range(2)]
+    [429, 429]
+    >>> faults.take_failure("LIST", "/api/v1/pods") is None
+    True
     """
 
     def __init__(self) -> None:

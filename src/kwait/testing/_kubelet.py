@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kwait._time.protocol import Clock
 from kwait.testing._errors import StatusError
 from kwait.testing._lifecycle import DeleteOptions, Store
 from kwait.testing._store import Event
@@ -160,6 +161,13 @@ class FakeKubelet:
         node_name: The node it creates and binds pods to.
         default_lifecycle: The lifecycle of pods without the label; None
             leaves unlabelled pods alone once bound (they stay Pending).
+
+    A `kwait.testing.FakeApiServer` builds and runs one; reach it as ``server.kubelet``:
+
+    >>> from kwait.testing import FakeApiServer
+    >>> with FakeApiServer() as server:
+    ...     server.kubelet.node_name
+    'kwait-node'
     """
 
     def __init__(
@@ -171,7 +179,7 @@ class FakeKubelet:
     ) -> None:
         """Prepare the kubelet; `start` creates the node and starts the thread."""
         self.store = store
-        self.clock = store.clock
+        self.clock: Clock = store.clock
         self.node_name = node_name
         self.default_lifecycle = default_lifecycle
         self.host_ip = "10.0.0.5"

@@ -55,6 +55,16 @@ class RecordedRequest:
         query: The decoded query parameters (the first value of each).
         content_type: The ``Content-Type`` header, or ``""``.
         user_agent: The ``User-Agent`` header, or ``""``.
+
+    >>> import json, urllib.request
+    >>> from kwait.testing import FakeApiServer
+    >>> with FakeApiServer(kubelet=False) as server:
+    ...     url = server.url + "/api/v1/namespaces/ci/pods?limit=5"
+    ...     with urllib.request.urlopen(url) as answer:
+    ...         kind = json.load(answer)["kind"]
+    ...     request = server.requests[-1]
+    >>> kind, request.verb, request.path, request.query
+    ('PodList', 'LIST', '/api/v1/namespaces/ci/pods', {'limit': '5'})
     """
 
     verb: str
@@ -129,7 +139,7 @@ class FakeApiServer:
         self.emulate_watchlist_default = emulate_watchlist_default
         self.watch_queue_limit = watch_queue_limit
         self.default_watch_timeout = default_watch_timeout
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         self.faults.on_expire_now = self.expire_open_watches
         self.requests: deque[RecordedRequest] = deque(maxlen=1000)
         self._store = Store(

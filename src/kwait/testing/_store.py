@@ -133,11 +133,11 @@ class Storage:
     ) -> None:
         """Create an empty store (no namespaces); see `FakeApiServer` for the options."""
         self.clock = clock
-        self.cond = threading.Condition()
-        self.rv = 0
+        self.cond: threading.Condition = threading.Condition()
+        self.rv: int = 0
         self.history: deque[Event] = deque()
         self.history_size = history_size
-        self.history_start = 0
+        self.history_start: int = 0
         self.types: dict[str, ResourceType] = {}
         self.served: dict[tuple[str, str, str], ResourceType] = {}
         self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}

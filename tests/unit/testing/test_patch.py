@@ -1,4 +1,7 @@
-"""Patch formats: merge patch, JSON patch and the strategic-merge cases the fake supports."""
+"""Tests of internals: the fake server's patch functions.
+
+Patch formats: merge patch, JSON patch and the strategic-merge cases the fake supports.
+"""
 
 from __future__ import annotations
 

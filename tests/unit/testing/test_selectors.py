@@ -1,4 +1,7 @@
-"""Label and field selectors parse, match and fail exactly as the API server's do."""
+"""Tests of internals: the fake server's selector parsers.
+
+Label and field selectors parse, match and fail exactly as the API server's do.
+"""
 
 from __future__ import annotations
 
