@@ -25,6 +25,7 @@ from kwait._match.states import (
     DELETED,
     State,
     as_state,
+    read_state,
     same_value,
 )
 from kwait._match.verdict import (
@@ -148,13 +149,23 @@ class Matcher:
         if entry.object is None:
             self._unknown_span(entry)
             return self._decide(entry)
-        value = self._state(entry.object)
+        value = self._read(self._state, entry)
         self._observe(value, entry)
         out = self._decide(entry)
-        self._terminal = self._state.is_terminal(entry.object)
+        self._terminal = self._read(self._state.is_terminal, entry)
         if self._terminal and not out.done:
             out = self._set(self._at_terminal(entry, value))
         return out
+
+    def _read(self, fn: Callable[[Any], Any], entry: Observation) -> Any:
+        """Call the state function (or its terminal test) with context on errors."""
+        return read_state(
+            fn,
+            entry.object,
+            what=self._state.description,
+            where=str(entry.identity),
+            resource_version=entry.resource_version,
+        )
 
     def feed_all(self, entries: Iterable[Entry]) -> Outcome:
         """Feed entries until the verdict is final; return it."""

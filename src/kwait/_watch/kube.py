@@ -36,6 +36,7 @@ __all__ = [
     "default_api_client",
     "discovery_for",
     "events_for",
+    "model_to_raw",
     "to_raw",
 ]
 
@@ -76,6 +77,22 @@ def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
     if isinstance(obj, Mapping):
         return dict(obj)
     raw = api_client.sanitize_for_serialization(obj)
+    if not isinstance(raw, dict):
+        raise TypeError(f"expected a Kubernetes object, got {type(obj).__name__}")
+    return raw
+
+
+_SERIALIZER: list[Any] = []
+
+
+def model_to_raw(obj: Any) -> dict[str, Any]:
+    """Turn a client model object (``V1Pod``...) into the raw JSON dict the server would send.
+
+    Uses the client's own serializer (camelCase keys, no unset fields, RFC 3339 times).
+    """
+    if not _SERIALIZER:
+        _SERIALIZER.append(kubernetes.client.ApiClient())
+    raw = _SERIALIZER[0].sanitize_for_serialization(obj)
     if not isinstance(raw, dict):
         raise TypeError(f"expected a Kubernetes object, got {type(obj).__name__}")
     return raw
