@@ -174,7 +174,7 @@ class State:
         if isinstance(obj, DeletedType):
             return self._on_deleted
         if type(obj) is not dict:
-            obj = maybe_raw(obj)  # a client model object (V1Pod...) is read as its JSON
+            return self._fn(maybe_raw(obj))  # a client model object (V1Pod...) as its JSON
         return self._fn(obj)
 
     def is_terminal(self, obj: Obj | DeletedType) -> bool:
@@ -186,9 +186,7 @@ class State:
             return True
         if self._terminal is None:
             return False
-        if type(obj) is not dict:
-            obj = maybe_raw(obj)
-        return bool(self._terminal(obj))
+        return bool(self._terminal(obj if type(obj) is dict else maybe_raw(obj)))
 
     def equals(self, value: Any) -> Predicate:
         """Return the predicate "this state is `value`".

@@ -20,7 +20,7 @@ from typing import TypeAlias
 from kwait._time.clock import SystemClock
 from kwait._time.protocol import Clock
 
-__all__ = ["Deadline", "as_deadline", "format_seconds"]
+__all__ = ["Deadline", "as_deadline", "check_timeout", "format_seconds"]
 
 Timeout: TypeAlias = "float | timedelta | Deadline | None"
 """What a wait accepts as its timeout: seconds, a timedelta, a shared Deadline, or None."""
@@ -255,3 +255,16 @@ def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
     if timeout is None:
         return Deadline.unlimited(clock=clock)
     return Deadline.after(timeout, clock=clock)
+
+
+def check_timeout(timeout: Timeout, what: str = "timeout") -> None:
+    """Validate a user's timeout without a clock (before anything starts).
+
+    >>> check_timeout("30")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: timeout must be a number of seconds, a datetime.timedelta or a kwait.Deadline, ...
+    """
+    if timeout is None or isinstance(timeout, Deadline):
+        return
+    _seconds_of(timeout, what)
