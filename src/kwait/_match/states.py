@@ -1254,7 +1254,8 @@ _FOR_FORMS: Final = (
 def _for_error(spec: str, why: str, suggestion: str | None = None) -> ValueError:
     hint = f"; did you mean {suggestion!r}?" if suggestion else ""
     return ValueError(
-        f"unrecognized condition: {spec!r}: {why}{hint} (accepted forms: {', '.join(_FOR_FORMS)})"
+        f"unrecognized condition: {json.dumps(spec)}: {why}{hint} "
+        f"(accepted forms: {', '.join(_FOR_FORMS)})"
     )
 
 
@@ -1297,7 +1298,7 @@ def parse_for(spec: str) -> Predicate:  # noqa: C901 - one branch per kubectl fo
     >>> parse_for("deleted")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unrecognized condition: 'deleted': not a --for form; did you mean 'delete'? ...
+    ValueError: unrecognized condition: "deleted": not a --for form; did you mean 'delete'? ...
     """
     if not isinstance(spec, str):
         raise TypeError(
