@@ -90,7 +90,7 @@ class Tracker:
 
     def __init__(
         self,
-        resource: str | Mapping[str, Any] | None = None,
+        resource: str | Mapping[str, Any] | Any | None = None,
         name: str | None = None,
         *,
         namespace: str | None = None,
@@ -559,7 +559,7 @@ def _as_int(rv: str) -> int:
 
 
 def track(
-    resource: str | Mapping[str, Any] | None = None,
+    resource: str | Mapping[str, Any] | Any | None = None,  # or a client model object
     name: str | None = None,
     **options: Unpack[TrackOptions],
 ) -> Tracker:

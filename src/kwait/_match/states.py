@@ -169,8 +169,11 @@ class State:
         self._name = name
         self._terminal = _terminal_test(fn, terminal)
 
-    def __call__(self, obj: Obj | DeletedType) -> Any:
-        """Return the state of `obj` (`DELETED` stands for a deleted object)."""
+    def __call__(self, obj: Obj | DeletedType | Any) -> Any:  # Any: or a client model
+        """Return the state of `obj` (`DELETED` stands for a deleted object).
+
+        A client model object (``V1Pod``...) is read as the JSON it stands for.
+        """
         if isinstance(obj, DeletedType):
             return self._on_deleted
         if type(obj) is not dict:
@@ -304,6 +307,11 @@ class Predicate(State):
         name: str | None = None,
         reads_objects: bool = False,
     ) -> None:
+        if not callable(fn):
+            raise TypeError(
+                f"a predicate must be callable (it is called with the raw object), "
+                f"got {shown(fn)} ({type(fn).__name__})"
+            )
         super().__init__(
             lambda obj: bool(fn(obj)),
             description,
@@ -972,6 +980,11 @@ def jsonpath(expr: str, value: Any = None) -> Predicate:
     ...
     kwait.errors.JSONPathError: jsonpath leads to a nested object or list which is not supported
     """
+    if not isinstance(expr, str):
+        raise TypeError(
+            f"a JSONPath expression is a string such as '{{.status.phase}}', got {shown(expr)} "
+            f"({type(expr).__name__})"
+        )
     if value is None:
         parts = _split_kubectl(expr)
         if len(parts) > 2:  # noqa: PLR2004

@@ -174,6 +174,7 @@ def tracker_wait_until(
 
 def check_until(until: Condition | Sequence[Condition], order: str | None = None) -> None:
     """Validate `until` and `order` before anything starts (so no request is made)."""
+    wait_order(until, order)
     if isinstance(until, str) or callable(until):
         as_condition(until)
     elif wait_order(until, order) == "together":
