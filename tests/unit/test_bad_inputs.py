@@ -453,6 +453,12 @@ PATTERN_CASES = [
 ]
 
 STATE_CASES = [
+    case(lambda: states.field(123), TypeError, "a field path is a dotted string", "int-field"),
+    case(lambda: states.field(""), ValueError, "cannot be empty", "empty-field"),
+    case(
+        lambda: states.field_equals(("a", None), 1), TypeError, "field path", "none-in-field-path"
+    ),
+    case(lambda: kwait.Identity.of("web-0"), TypeError, "Kubernetes object", "str-identity"),
     case(lambda: states.condition(123), TypeError, "condition type is a string", "int-condition"),
     case(lambda: states.condition(""), ValueError, "empty", "empty-condition"),
     case(
@@ -787,6 +793,7 @@ def test_model_objects_are_read_as_their_json() -> None:
     assert states.jsonpath("{.metadata.name}=web-0")(model) is True
     tracker = kwait.Tracker(model)
     assert (tracker.name, tracker.namespace, tracker.uid) == ("web-0", "ci", "u-9")
+    assert kwait.Identity.of(model) == kwait.Identity("u-9", "web-0", "ci", "Pod")
 
 
 def test_an_api_object_gives_its_client() -> None:

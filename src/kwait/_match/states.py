@@ -38,7 +38,8 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 from typing_extensions import Self
 
-from kwait._check import check_bool, check_optional_str, shown
+from kwait._check import check_bool, check_optional_str
+from kwait._check import shown as _shown
 from kwait._errors import KwaitError, StateFunctionError
 from kwait._watch.objects import maybe_raw
 
@@ -159,10 +160,10 @@ class State:
         if not callable(fn):
             raise TypeError(
                 f"a state function must be callable (it is called with the raw object), "
-                f"got {shown(fn)} ({type(fn).__name__})"
+                f"got {_shown(fn)} ({type(fn).__name__})"
             )
         if not isinstance(description, str):
-            raise TypeError(f"description= takes a string, got {shown(description)}")
+            raise TypeError(f"description= takes a string, got {_shown(description)}")
         self._fn = fn
         self.description = description
         self._on_deleted = on_deleted
@@ -310,7 +311,7 @@ class Predicate(State):
         if not callable(fn):
             raise TypeError(
                 f"a predicate must be callable (it is called with the raw object), "
-                f"got {shown(fn)} ({type(fn).__name__})"
+                f"got {_shown(fn)} ({type(fn).__name__})"
             )
         super().__init__(
             lambda obj: bool(fn(obj)),
@@ -732,7 +733,7 @@ _CONDITION_STATUSES: Final = ("True", "False", "Unknown")
 def _condition_type(type_: Any) -> str:
     if not isinstance(type_, str):
         raise TypeError(
-            f"a condition type is a string such as 'Ready', got {shown(type_)} "
+            f"a condition type is a string such as 'Ready', got {_shown(type_)} "
             f"({type(type_).__name__})"
         )
     if not type_.strip():
@@ -758,7 +759,7 @@ def _condition_status(status: Any) -> str:
         return "True" if status else "False"
     if not isinstance(status, str):
         raise TypeError(
-            f"a condition status is 'True', 'False' or 'Unknown' (or a bool), got {shown(status)} "
+            f"a condition status is 'True', 'False' or 'Unknown' (or a bool), got {_shown(status)} "
             f"({type(status).__name__})"
         )
     if status.casefold() not in {s.casefold() for s in _CONDITION_STATUSES}:
@@ -879,7 +880,7 @@ def _unescape_dots(body: str) -> str:
 def _compile_jsonpath(expr: str) -> tuple[str, JSONPath]:
     if not isinstance(expr, str):
         raise TypeError(
-            f"a JSONPath expression is a string such as '{{.status.phase}}', got {shown(expr)} "
+            f"a JSONPath expression is a string such as '{{.status.phase}}', got {_shown(expr)} "
             f"({type(expr).__name__})"
         )
     if not expr:
@@ -982,7 +983,7 @@ def jsonpath(expr: str, value: Any = None) -> Predicate:
     """
     if not isinstance(expr, str):
         raise TypeError(
-            f"a JSONPath expression is a string such as '{{.status.phase}}', got {shown(expr)} "
+            f"a JSONPath expression is a string such as '{{.status.phase}}', got {_shown(expr)} "
             f"({type(expr).__name__})"
         )
     if value is None:
@@ -1058,6 +1059,15 @@ FieldPath = str | Sequence[str | int]
 
 
 def _field_reader(path: FieldPath) -> tuple[str, Callable[[Obj], Any]]:
+    if not isinstance(path, str | list | tuple) or not all(
+        isinstance(k, str | int) and not isinstance(k, bool) for k in path
+    ):
+        raise TypeError(
+            "a field path is a dotted string such as 'spec.replicas', or a sequence of keys "
+            f"and indexes such as ('metadata', 'labels', 'app'), got {_shown(path)}"
+        )
+    if not path:
+        raise ValueError("a field path cannot be empty")
     if isinstance(path, str):
         shown = path.lstrip(".")
         compiled = _compile_jsonpath("{." + shown + "}")[1]
@@ -1316,7 +1326,7 @@ def parse_for(spec: str) -> Predicate:  # noqa: C901 - one branch per kubectl fo
     if not isinstance(spec, str):
         raise TypeError(
             f"a --for condition is a string such as 'condition=Ready' or 'delete', got "
-            f"{shown(spec)} ({type(spec).__name__}); pass predicates to until= as they are"
+            f"{_shown(spec)} ({type(spec).__name__}); pass predicates to until= as they are"
         )
     spec = spec.removeprefix("--for=")
     lowered = spec.lower()

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kwait._time.protocol import Clock
+from kwait._watch.objects import as_raw
 
 __all__ = [
     "Entry",
@@ -61,12 +62,14 @@ class Identity:
     kind: str = ""
 
     @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> Identity:
-        """Read the identity from a raw object's metadata.
+    def of(cls, obj: Mapping[str, Any] | Any) -> Identity:  # Any: or a client model
+        """Read the identity from a raw object's metadata (or a client model object's).
 
         >>> Identity.of({"kind": "Pod", "metadata": {"name": "web", "namespace": "ci", "uid": "u"}})
         Identity(uid='u', name='web', namespace='ci', kind='Pod')
         """
+        if type(obj) is not dict:
+            obj = as_raw(obj, "obj")
         meta = obj.get("metadata") or {}
         return cls(
             uid=str(meta.get("uid", "")),
