@@ -192,7 +192,7 @@ def expect_never(
     """
     __tracebackhide__ = True
     as_condition(condition)
-    check_timeout(during, "during")
+    check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
         tracker_never(tracker, condition, during=during, name=name, baseline=base)
 
@@ -213,7 +213,7 @@ def expect_consistently(
     """
     __tracebackhide__ = True
     as_condition(condition)
-    check_timeout(during, "during")
+    check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
         tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
 

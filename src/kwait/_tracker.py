@@ -26,6 +26,7 @@ from kwait._check import (
 )
 from kwait._errors import KwaitError
 from kwait._match.counting import Countable
+from kwait._match.matcher import Matcher
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.backoff import Backoff
@@ -36,6 +37,7 @@ from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
     Order,
+    as_condition,
     check_until,
     tracker_consistently,
     tracker_expect_count,
@@ -397,6 +399,8 @@ class Tracker:
     ) -> Timeline:
         """Assert the object's path through its states (see `kwait.expect_transitions`)."""
         __tracebackhide__ = True
+        Matcher(state, pattern)  # refuse a bad state function or pattern at the call
+        check_timeout(timeout)
         self._require_started("expect_transitions")
         return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
 
@@ -428,6 +432,8 @@ class Tracker:
     ) -> None:
         """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
         __tracebackhide__ = True
+        as_condition(condition)
+        check_timeout(during, "during", finite=True)
         self._require_started("expect_never")
         tracker_never(self, condition, during=during, name=name)
 
@@ -436,6 +442,8 @@ class Tracker:
     ) -> None:
         """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
         __tracebackhide__ = True
+        as_condition(condition)
+        check_timeout(during, "during", finite=True)
         self._require_started("expect_consistently")
         tracker_consistently(self, condition, during=during, name=name)
 

@@ -257,7 +257,7 @@ def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
     return Deadline.after(timeout, clock=clock)
 
 
-def check_timeout(timeout: Timeout, what: str = "timeout") -> None:
+def check_timeout(timeout: Timeout, what: str = "timeout", *, finite: bool = False) -> None:
     """Validate a user's timeout without a clock (before anything starts).
 
     >>> check_timeout("30")  # doctest: +ELLIPSIS
@@ -265,6 +265,11 @@ def check_timeout(timeout: Timeout, what: str = "timeout") -> None:
     ...
     TypeError: timeout must be a number of seconds, a datetime.timedelta or a kwait.Deadline, ...
     """
+    if finite and (timeout is None or (isinstance(timeout, float) and math.isinf(timeout))):
+        raise ValueError(
+            f"{what} must be a finite window (seconds, a timedelta or a kwait.Deadline), got "
+            f"{timeout!r}: the assertion can only pass when the window closes"
+        )
     if timeout is None or isinstance(timeout, Deadline):
         return
     _seconds_of(timeout, what)
