@@ -12,6 +12,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from kwait._check import ModelObject
 from kwait._match.counting import CountMatcher
 from kwait._match.matcher import Matcher
 from kwait._match.pattern import PatternLike
@@ -42,7 +43,7 @@ __all__ = [
     "wait_for",
 ]
 
-Target = Tracker | str | Mapping[str, Any] | None
+Target = Tracker | str | Mapping[str, Any] | ModelObject | None
 """What a one-call expectation runs on: a running `Tracker`, or what to track
 (None with ``source=``)."""
 

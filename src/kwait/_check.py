@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 __all__ = [
+    "ModelObject",
     "check_bool",
     "check_callable",
     "check_int",
@@ -51,6 +52,14 @@ def shown(value: Any) -> str:
     if len(text) > _SHOWN_MAX:
         text = text[: _SHOWN_MAX - 4] + "..." + text[-1]
     return text
+
+
+class ModelObject(Protocol):
+    """An official-client model object (``V1Pod``...), as far as types go; see `is_model`."""
+
+    def to_dict(self) -> Any:
+        """The model as a dict (kwait converts it with the client's own serializer)."""
+        ...
 
 
 def _type(value: Any) -> str:

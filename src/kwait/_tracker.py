@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 from typing_extensions import Self, Unpack
 
 from kwait._check import (
+    ModelObject,
     check_bool,
     check_int,
     check_name,
@@ -92,7 +93,7 @@ class Tracker:
 
     def __init__(
         self,
-        resource: str | Mapping[str, Any] | Any | None = None,
+        resource: str | Mapping[str, Any] | ModelObject | None = None,
         name: str | None = None,
         *,
         namespace: str | None = None,
@@ -567,7 +568,7 @@ def _as_int(rv: str) -> int:
 
 
 def track(
-    resource: str | Mapping[str, Any] | Any | None = None,  # or a client model object
+    resource: str | Mapping[str, Any] | ModelObject | None = None,
     name: str | None = None,
     **options: Unpack[TrackOptions],
 ) -> Tracker:
