@@ -754,12 +754,14 @@ class _Pool:
         return self.answer
 
 
-def _http_answering(status: int) -> Any:
+PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"x" * 3000 + b"</body>"
+
+
+def _http_answering(status: int, body: bytes = PAGE) -> Any:
     from kwait._watch import kube  # noqa: PLC0415
 
-    page = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"x" * 3000 + b"</body>"
     client = k8s.ApiClient()
-    client.rest_client.pool_manager = _Pool(_Answer(status, page))
+    client.rest_client.pool_manager = _Pool(_Answer(status, body))
     return kube.KubeHttp(client)
 
 
@@ -773,6 +775,15 @@ def test_an_html_answer_reads_as_one_line(status: int) -> None:
     assert 'HTML page titled "502 Bad Gateway"' in text
     assert len(text) < 300
     assert "\n" not in text
+
+
+def test_a_json_answer_that_is_not_an_object_is_named() -> None:
+    """``[1, 2]`` from some other JSON server is said to be that, not an AttributeError."""
+    http = _http_answering(200, b"[1, 2]")
+    with pytest.raises(
+        kwait.ConnectionLostError, match=r"JSON but not a Kubernetes object: \[1, 2\]"
+    ):
+        http.get_json("/api/v1/pods", None, request="LIST pods")
 
 
 # ---------------------------------------------------------------- accepted, and right

@@ -325,12 +325,18 @@ class KubeHttp:
         finally:
             response.release_conn()
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except ValueError as error:
             raise ConnectionLostError(
                 f"{request}: the answer is not JSON ({error}): "
                 f"{one_line(data.decode('utf-8', 'replace')) or 'an empty body'}"
             ) from error
+        if not isinstance(decoded, dict):
+            raise ConnectionLostError(
+                f"{request}: the answer is JSON but not a Kubernetes object: "
+                f"{one_line(data.decode('utf-8', 'replace'))}"
+            )
+        return decoded
 
 
 def _decode_status(data: bytes) -> dict[str, Any] | None:
