@@ -323,3 +323,37 @@ def test_follow_replacement_follows_the_name(tracker_for: Any) -> None:
     )
     timelines = tracker.wait_for("condition=Ready", timeout=10, follow_replacement=True)
     assert timelines[0].identity.uid == "second"
+
+
+def test_no_matching_objects_is_an_error(clock: FakeClock) -> None:
+    """TestWaitForCondition "handles no infos": nothing matches the selector: an error."""
+    source = ScriptedSource(clock, "theresource in namespace 'ns-foo' with labelSelector 'a=b'")
+    source.add_list([], "10")
+    source.add_watch(Hang())
+    with (
+        kwait.Tracker(source=source, clock=clock) as tracker,
+        pytest.raises(kwait.KwaitError, match="no object matches"),
+    ):
+        tracker.wait_for("condition=Ready", timeout=1)
+
+
+def test_delete_times_out_while_the_object_stays(tracker_for: Any) -> None:
+    """TestWaitForDeletion "times out": the object is still there at the deadline."""
+    tracker = tracker_for([obj(1)])
+    with pytest.raises(kwait.WaitTimeoutError, match="did not become deleted"):
+        tracker.wait_for("delete", timeout=1)
+
+
+def test_delete_of_several_objects(clock: FakeClock) -> None:
+    """TestWaitForDeletion "handles watch delete multiple": every target must go."""
+    first, second = obj(1), obj(2, uid="other")
+    second["metadata"]["name"] = "name-foo-2"
+    source = ScriptedSource(clock, "theresource in namespace 'ns-foo' with labelSelector 'a=b'")
+    source.add_list([first, second], "10")
+    source.add_watch(
+        Pause(1), event("DELETED", obj(3)), Pause(1), event("DELETED", {**second}), Hang()
+    )
+    with kwait.Tracker(source=source, clock=clock) as tracker:
+        timelines = tracker.wait_for("delete", timeout=10)
+    assert sorted(t.identity.name for t in timelines) == ["name-foo", "name-foo-2"]
+    assert all(t.deleted for t in timelines)
