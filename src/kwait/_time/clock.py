@@ -507,7 +507,12 @@ class FakeClock:
 
     def _park(self, waiter: _Waiter) -> str | None:
         """Wait for the waiter's wake-up; a description if it stalled or the clock went idle."""
-        if self._stall_timeout is None and self._idle_timeout is None:
+        # Only the clock's creator (or, once it is gone, anyone) watches for idleness, so
+        # that a clock with many parked threads does not wake them all to poll.
+        watch_idle = self._idle_timeout is not None and (
+            waiter.thread is self._creator or not self._creator.is_alive()
+        )
+        if self._stall_timeout is None and not watch_idle:
             waiter.park.acquire()
             return None
         start = time.monotonic()
@@ -518,7 +523,7 @@ class FakeClock:
             now = time.monotonic()
             if self._stall_timeout is not None and now - start >= self._stall_timeout:
                 return self._stall(waiter)
-            if self._idle_timeout is None:
+            if not watch_idle or self._idle_timeout is None:
                 continue
             with self._lock:
                 idle = self._idle_here(waiter)
