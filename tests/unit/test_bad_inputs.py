@@ -106,9 +106,12 @@ def outcome(call: Callable[[], object]) -> tuple[object, BaseException | None]:
 @pytest.fixture
 def no_thread_left() -> Iterator[None]:
     """Fail a case that leaves a thread running."""
-    before = threading.active_count()
+    before = set(threading.enumerate())
+    count = threading.active_count()
     yield
-    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+    left = [t.name for t in threading.enumerate() if t not in before]
+    assert not left, f"threads left running: {left}"
+    assert threading.active_count() <= count
 
 
 def case(call: Callable[[], object], error: type[BaseException], match: str, id_: str) -> Any:
