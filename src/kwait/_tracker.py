@@ -508,6 +508,15 @@ def _check_resource(resource: Any) -> str | Mapping[str, Any] | None:
         return resource
     raw = maybe_raw(resource)
     if isinstance(raw, Mapping):
+        missing = [
+            k for k in ("apiVersion", "kind") if not isinstance(raw.get(k), str) or not raw[k]
+        ]
+        if missing:
+            raise ValueError(
+                f"an object names its resource through apiVersion and kind; this one has no "
+                f"{' and no '.join(missing)} (a model object from a list call often has none: "
+                "pass the resource name, e.g. kwait.track('pods', obj.metadata.name))"
+            )
         return raw
     raise TypeError(
         "the first argument says what to track: a resource name such as 'pods', or an object "
