@@ -149,11 +149,10 @@ def _wait(args: argparse.Namespace) -> int:
         )
         with tracker:
             timelines = tracker.wait_for(args.conditions, timeout=deadline)
-        kind = resource.split(".")[0]
-        met = "condition met" if args.conditions[-1].lower() != "delete" else "deleted"
-        shown = [t.identity.name for t in timelines] or [name or ""]
-        for each in shown:
-            sys.stdout.write(f"{kind}/{each} {met}\n")
+        # kubectl's name printer: kind/name, "condition met" (for deletions too).
+        for timeline in timelines:
+            kind = (timeline.identity.kind or resource.split(".")[0]).lower()
+            sys.stdout.write(f"{kind}/{timeline.identity.name} condition met\n")
     return 0
 
 

@@ -99,7 +99,7 @@ def test_wait_speaks_kubectl(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         )
         ok = ["wait", "configmaps/settings", "--for=create", "--kubeconfig", str(path)]
         assert main([*ok, "--timeout=5s"]) == 0
-        assert capsys.readouterr().out == "configmaps/settings condition met\n"
+        assert capsys.readouterr().out == "configmap/settings condition met\n"
         bad = ["wait", "configmaps/settings", "--for=jsonpath={.data.x}=1", "--timeout=0"]
         assert main([*bad, "--kubeconfig", str(path)]) == 1
         assert "did not become jsonpath {.data.x}=1" in capsys.readouterr().err
