@@ -478,6 +478,8 @@ class Tracker:
         Raises `LookupError` when no such object was observed; with several
         identities of that name (deleted and recreated), use `timelines`.
         """
+        check_optional_str("name", name, accepts="an object name or None")
+        check_optional_str("namespace", namespace, accepts="a namespace name or None")
         wanted = name or self.name
         found = [
             ident
@@ -487,7 +489,8 @@ class Tracker:
         ]
         if not found:
             what = f"named {wanted!r}" if wanted else "at all"
-            raise LookupError(f"no object {what} was observed by {self.describe()}")
+            by = self.describe() if self._source is not None else "this tracker (not started)"
+            raise LookupError(f"no object {what} was observed by {by}")
         if wanted is None and len({i.name for i in found}) > 1:
             raise LookupError("this tracker saw several objects; pass the name you want")
         return self.recorder.timeline_of(found[-1])

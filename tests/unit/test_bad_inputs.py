@@ -575,6 +575,15 @@ CLOCK_CASES = [
     case(lambda: kwait.SystemClock().sleep(-1), ValueError, "non-negative", "negative-real-sleep"),
     case(lambda: kwait.Deadline.after("5"), TypeError, "timeout must be a number", "str-deadline"),
     case(lambda: RetryPolicy(backoff="exp"), TypeError, "backoff=", "str-retry-backoff"),
+    case(lambda: kwait.Deadline.after(5, clock=math), TypeError, "clock=", "module-deadline-clock"),
+    case(
+        lambda: ExponentialBackoff(initial="1"),
+        TypeError,
+        "initial must be a number",
+        "str-initial",
+    ),
+    case(lambda: FakeApiServer(epoch="2020"), TypeError, "epoch=", "str-epoch"),
+    case(lambda: scripted().timeline(5), TypeError, "name=", "int-timeline-name"),
     case(lambda: RetryPolicy(max_attempts=0), ValueError, "max_attempts", "zero-attempts"),
     case(lambda: RetryPolicy(timeout="5"), TypeError, "timeout=", "str-retry-timeout"),
     case(

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TypeAlias
 
 from kwait._time.clock import SystemClock
-from kwait._time.protocol import Clock
+from kwait._time.protocol import Clock, check_clock
 
 __all__ = ["Deadline", "as_deadline", "check_timeout", "format_seconds"]
 
@@ -92,6 +92,7 @@ class Deadline:
         """
         if math.isnan(at):
             raise ValueError("a deadline cannot be at nan")
+        check_clock(clock)
         self.clock = clock
         self.start = clock.monotonic() if start is None else start
         self.at = at
@@ -121,7 +122,7 @@ class Deadline:
         300.0
         """
         seconds = _seconds_of(timeout)
-        clock = SystemClock() if clock is None else clock
+        clock = SystemClock() if clock is None else check_clock(clock)
         now = clock.monotonic()
         return cls(now + seconds, clock=clock, start=now)
 
@@ -133,7 +134,7 @@ class Deadline:
         >>> print(Deadline.unlimited(clock=FakeClock()))
         no deadline, 0 s elapsed
         """
-        return cls(math.inf, clock=SystemClock() if clock is None else clock)
+        return cls(math.inf, clock=SystemClock() if clock is None else check_clock(clock))
 
     # ------------------------------------------------------------------ reading
     @property

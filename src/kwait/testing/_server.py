@@ -132,6 +132,8 @@ class FakeApiServer:
         check_seconds("bookmark_interval", bookmark_interval, positive=True)
         check_seconds("default_watch_timeout", default_watch_timeout, positive=True)
         check_int("history_size", history_size, minimum=1)
+        if epoch is not None and not isinstance(epoch, datetime):
+            raise TypeError(f"epoch= takes a datetime, got {epoch!r} ({type(epoch).__name__})")
         check_int("watch_queue_limit", watch_queue_limit, minimum=1)
         if clock is not None:
             check_clock(clock)
