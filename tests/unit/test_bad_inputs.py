@@ -266,6 +266,7 @@ TRACKER_CASES = [
 
 WAIT_CASES = [
     case(waits(123), TypeError, r"until=.*got 123", "int-until"),
+    case(waits("condition=Ready", name=5), TypeError, "name=", "int-wait-name"),
     case(waits([]), ValueError, "at least one condition", "empty-until"),
     case(waits({"condition": "Ready"}), TypeError, "until=", "dict-until"),
     case(waits("deleted"), ValueError, "did you mean 'delete'", "deleted"),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from kwait._check import shown
+from kwait._check import check_name, shown
 from kwait._errors import KwaitError
 from kwait._match.counting import CountMatcher
 from kwait._match.matcher import Matcher
@@ -144,6 +144,7 @@ def tracker_wait_until(
 ) -> list[Timeline]:
     """`tracker_wait_for` for one condition or a list, in the `wait_order` asked for."""
     __tracebackhide__ = True
+    check_name("name", name)
     if isinstance(until, str) or callable(until):
         return tracker_wait_for(
             tracker,
@@ -331,6 +332,7 @@ def tracker_expect_transitions(
     depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     deadline = as_deadline(timeout, clock=tracker.clock)
     judge = _Judge(
         tracker,
@@ -400,6 +402,7 @@ def tracker_wait_for(
     name (a StatefulSet pod replaced by its controller), as kubectl does.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     predicate = as_condition(condition)
     deadline = as_deadline(timeout, clock=tracker.clock)
     base = baseline or Baseline.now(tracker)
@@ -595,6 +598,7 @@ def _hold(
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
+    check_name("name", name)
     deadline = as_deadline(during, clock=tracker.clock)
     wanted = name if name is not None else tracker.name
     judge = _Judge(
@@ -636,6 +640,7 @@ def tracker_expect_count(
     Returns the count per identity.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     judge = _Judge(
         tracker,
         lambda _ident: CountMatcher(what, exactly=exactly, at_least=at_least, at_most=at_most),
