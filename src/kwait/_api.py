@@ -12,21 +12,25 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from kwait._match.counting import Countable
+from kwait._check import ModelObject
+from kwait._match.counting import Countable, CountMatcher
+from kwait._match.matcher import Matcher
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
-from kwait._time.deadline import Timeout
+from kwait._time.deadline import Timeout, check_timeout
 from kwait._tracker import Tracker, TrackOptions
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Baseline,
     Condition,
-    all_of,
+    Order,
+    as_condition,
+    check_until,
     tracker_consistently,
     tracker_expect_count,
     tracker_expect_transitions,
     tracker_never,
-    tracker_wait_for,
+    tracker_wait_until,
 )
 from kwait._watch.timeline import Identity, Timeline
 
@@ -39,7 +43,7 @@ __all__ = [
     "wait_for",
 ]
 
-Target = Tracker | str | Mapping[str, Any] | None
+Target = Tracker | str | Mapping[str, Any] | ModelObject | None
 """What a one-call expectation runs on: a running `Tracker`, or what to track
 (None with ``source=``)."""
 
@@ -60,6 +64,7 @@ class _Session:
                 "did you call it? Pass `act=create_pod`, or `act=lambda: create_pod(...)`"
             )
         if isinstance(target, Tracker):
+            target._require_started("the one-call form")  # noqa: SLF001 - same package
             if options:
                 raise TypeError(
                     f"tracker options {sorted(options)} cannot apply to a tracker already running"
@@ -141,6 +146,8 @@ def expect_transitions(
     ['1', '2']
     """
     __tracebackhide__ = True
+    Matcher(state, pattern)  # refuse a bad state function or pattern before anything starts
+    check_timeout(timeout)
     with _Session(target, name, options, act) as (tracker, _):
         return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
 
@@ -152,6 +159,8 @@ def wait_for(
     until: Condition | Sequence[Condition],
     act: Callable[[], object] | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    order: Order | None = None,
+    follow_replacement: bool = False,
     **options: Unpack[TrackOptions],
 ) -> list[Timeline]:
     """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does.
@@ -159,8 +168,14 @@ def wait_for(
     `until` is a ``--for`` value (``"delete"``, ``"create"``, ``"condition=Ready"``,
     ``"condition=Ready=false"``, ``"jsonpath={.status.phase}=Running"``), a
     predicate (``kwait.states.condition("Ready")``, any callable on the raw object), or
-    a list of them, all of which must hold. ``timeout=0`` checks once; a shared
-    `kwait.Deadline` spends one budget across several waits. Returns the
+    a list of them. A list is waited for in `order`: ``"sequence"`` (each
+    condition in turn, from the moment the previous one held, as several
+    ``kubectl wait --for`` flags are) or ``"together"`` (all hold at once); by
+    default a list of kubectl strings is a sequence and any other list is
+    together. ``timeout=0`` checks once; a shared `kwait.Deadline` spends one
+    budget across several waits. With `follow_replacement`, a named object
+    deleted during the wait is followed to the next object of that name (as
+    kubectl does, for StatefulSet pods) instead of failing the wait. Returns the
     targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
     `kwait.errors.TransitionMismatchError` when the object was deleted or reached a
     terminal state first.
@@ -182,9 +197,18 @@ def wait_for(
     pod/ci/web-0 (uid u1)
     """
     __tracebackhide__ = True
-    condition = all_of(until)
+    check_until(until, order)  # refuse bad input before anything starts
+    check_timeout(timeout)
     with _Session(target, name, options, act) as (tracker, base):
-        return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
+        return tracker_wait_until(
+            tracker,
+            until,
+            order=order,
+            name=name,
+            timeout=timeout,
+            baseline=base,
+            follow_replacement=follow_replacement,
+        )
 
 
 def expect_never(
@@ -219,6 +243,8 @@ def expect_never(
     60.0
     """
     __tracebackhide__ = True
+    as_condition(condition)
+    check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
         tracker_never(tracker, condition, during=during, name=name, baseline=base)
 
@@ -255,6 +281,8 @@ def expect_consistently(
     60.0
     """
     __tracebackhide__ = True
+    as_condition(condition)
+    check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
         tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
 
@@ -298,6 +326,7 @@ def expect_count(
     {'pod/ci/web-0 (uid u1)': 0}
     """
     __tracebackhide__ = True
+    CountMatcher(changes, exactly=exactly, at_least=at_least, at_most=at_most)
     with _Session(target, name, options, act) as (tracker, _):
         tracker.sync()  # count what act caused, including writes still in flight
         return tracker_expect_count(

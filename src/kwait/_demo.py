@@ -100,6 +100,7 @@ def run_demo(
     clock = SystemClock()
     with _backend(kubeconfig, use_fake=use_fake, out=out) as client:
         http = _kube.KubeHttp(client)
+        http.get_json("/version", None, request="GET /version")  # fail fast when unreachable
         path = f"/api/v1/namespaces/{namespace}/pods"
         with contextlib.suppress(Exception):
             http.send_json("DELETE", f"{path}/{name}", None, request="DELETE old demo pod")

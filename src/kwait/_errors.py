@@ -10,7 +10,10 @@
     │   ├── ApiBadRequestError       400/422: the request itself is wrong (bad selector ...)
     │   └── ApiTransientError        429 or 5xx: worth retrying after a while
     ├── ConnectionLostError          the connection dropped or a read timed out
-    └── UnknownResourceError         a resource name discovery does not know
+    ├── UnknownResourceError         a resource name discovery does not know
+    ├── ConfigError                  the kubeconfig (file, context) is unusable: not retried
+    ├── StateFunctionError           a user's state function raised on an observed object
+    └── ClockStallError              a FakeClock wait that could never end
 
 Errors that are *not* retried carry what kwait asked and what the server
 answered, so a test log says what went wrong without a debugger.
@@ -27,8 +30,11 @@ __all__ = [
     "ApiNotFoundError",
     "ApiTransientError",
     "ApiUnauthorizedError",
+    "ClockStallError",
+    "ConfigError",
     "ConnectionLostError",
     "KwaitError",
+    "StateFunctionError",
     "UnknownResourceError",
     "api_error_from_status",
 ]
@@ -191,3 +197,73 @@ def api_error_from_status(
     if cls is None:
         cls = ApiTransientError if status >= 500 else ApiError  # noqa: PLR2004
     return cls(status, reason, message, request=request, retry_after=retry_after, body=body)
+
+
+class ConfigError(KwaitError):
+    """The client configuration (a kubeconfig, its context, the in-cluster files) is unusable.
+
+    Not transient: retrying does not help, so nothing retries it. The message
+    names the file, the context (when known) and the cause.
+
+    Attributes:
+        path: The kubeconfig file, or None (a dict, or the in-cluster configuration).
+        context: The context that was asked for or is current, or None.
+        cause: What is wrong, in one line.
+
+    >>> print(ConfigError("no such file", path="/tmp/missing-kubeconfig"))
+    kubeconfig /tmp/missing-kubeconfig: no such file
+    """
+
+    def __init__(self, cause: str, *, path: str | None = None, context: str | None = None) -> None:
+        self.path = path
+        self.context = context
+        self.cause = cause
+        where = f"kubeconfig {path}" if path else "Kubernetes configuration"
+        if context:
+            where += f" (context {context!r})"
+        super().__init__(f"{where}: {cause}")
+
+
+class StateFunctionError(KwaitError):
+    """A state function or predicate raised while reading an observed object.
+
+    The original exception is the ``__cause__``; the message says which state
+    function, which object and at which resourceVersion, so the failing input
+    can be found in the timeline.
+
+    Attributes:
+        state: The state function's description.
+        object_name: ``namespace/name`` of the object (or ``name``), or ``""``.
+        resource_version: The observation's resourceVersion, or ``""``.
+        error: The exception the state function raised.
+
+    >>> err = StateFunctionError("VM phase", "ci/vm-1", "42", KeyError("status"))
+    >>> print(err)
+    state function 'VM phase' raised KeyError('status') on ci/vm-1 at resourceVersion 42
+    """
+
+    def __init__(
+        self, state: str, object_name: str, resource_version: str, error: BaseException
+    ) -> None:
+        self.state = state
+        self.object_name = object_name
+        self.resource_version = resource_version
+        self.error = error
+        where = f" on {object_name}" if object_name else ""
+        at = f" at resourceVersion {resource_version}" if resource_version else ""
+        super().__init__(f"state function {state!r} raised {error!r}{where}{at}")
+
+
+class ClockStallError(KwaitError, TimeoutError):
+    """A wait on a `kwait.testing.FakeClock` could never end, or outlasted its stall limit.
+
+    Raised instead of hanging: nothing could advance the fake time (autojump is
+    off, every participant is blocked on the clock, and no other thread that
+    could call ``advance`` is alive), or a ``stall_timeout`` passed.
+
+    >>> from kwait.testing import FakeClock
+    >>> FakeClock(idle_timeout=0.05).sleep(5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kwait.errors.ClockStallError: MainThread waits on a FakeClock for fake time 5.0, but ...
+    """

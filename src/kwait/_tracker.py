@@ -15,25 +15,39 @@ from typing import Any, TypedDict
 
 from typing_extensions import Self, Unpack
 
+from kwait._check import (
+    ModelObject,
+    check_bool,
+    check_int,
+    check_name,
+    check_namespace,
+    check_optional_str,
+    check_seconds,
+    shown,
+)
 from kwait._errors import KwaitError
 from kwait._match.counting import Countable
+from kwait._match.matcher import Matcher
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.backoff import Backoff
 from kwait._time.clock import SystemClock
-from kwait._time.deadline import Timeout, as_deadline
-from kwait._time.protocol import Clock
+from kwait._time.deadline import Timeout, as_deadline, check_timeout
+from kwait._time.protocol import Clock, check_clock
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
-    all_of,
+    Order,
+    as_condition,
+    check_until,
     tracker_consistently,
     tracker_expect_count,
     tracker_expect_transitions,
     tracker_never,
-    tracker_wait_for,
+    tracker_wait_until,
 )
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
+from kwait._watch.objects import maybe_raw
 from kwait._watch.resources import resolve_resource
 from kwait._watch.source import WatchSource
 from kwait._watch.timeline import DEFAULT_MAX_BYTES, Entry, Identity, Recorder, Timeline
@@ -110,7 +124,7 @@ class Tracker:
 
     def __init__(
         self,
-        resource: str | Mapping[str, Any] | None = None,
+        resource: str | Mapping[str, Any] | ModelObject | None = None,
         name: str | None = None,
         *,
         namespace: str | None = None,
@@ -147,16 +161,59 @@ class Tracker:
             source: A ready `WatchSource` instead of the API server (scripted tests).
             start_timeout: How long `start` waits for the initial LIST.
         """
+        resource = _check_resource(resource)
+        name = check_name("name", name)
+        namespace = check_namespace(namespace)
+        check_bool("all_namespaces", all_namespaces)
+        label_selector = check_optional_str(
+            "label_selector", label_selector, accepts="a label selector string such as 'app=web'"
+        )
+        field_selector = check_optional_str(
+            "field_selector",
+            field_selector,
+            accepts="a field selector string such as 'status.phase=Running'",
+        )
+        api_client = _check_api_client(api_client)
+        if clock is not None:
+            check_clock(clock)
+        check_int("max_bytes", max_bytes, minimum=0)
+        check_int("server_timeout_seconds", server_timeout_seconds, minimum=1)
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise TypeError(
+                f"backoff= takes a kwait.retry backoff such as ExponentialBackoff(), got "
+                f"{shown(backoff)} ({type(backoff).__name__})"
+            )
+        if source is not None:
+            missing = [
+                m for m in ("list", "watch", "describe") if not callable(getattr(source, m, None))
+            ]
+            if missing:
+                raise TypeError(
+                    f"source= takes a WatchSource (such as kwait.testing.ScriptedSource), got "
+                    f"{shown(source)}, which has no {', '.join(missing)}"
+                )
+        check_seconds("start_timeout", start_timeout, positive=True)
         if all_namespaces and namespace:
             raise ValueError("give either namespace= or all_namespaces=True, not both")
         if source is None and resource is None:
             raise ValueError("say what to track: a resource name or object, or source=")
+        uid: str | None = None
         if isinstance(resource, Mapping):
             meta = resource.get("metadata") or {}
-            name = name or meta.get("name") or None
+            from_object = check_name("the object's metadata.name", meta.get("name") or None)
+            if name is not None and from_object is not None and name != from_object:
+                raise ValueError(
+                    f"name={name!r} contradicts the object's metadata.name {from_object!r}"
+                )
+            name = name or from_object
+            uid = meta.get("uid") or None if name == from_object else None
             if not all_namespaces:
-                namespace = namespace or meta.get("namespace") or None
+                namespace = namespace or check_namespace(
+                    meta.get("namespace") or None, "the object's metadata.namespace"
+                )
+        _check_name_selector(name, field_selector)
         self.resource: str | Mapping[str, Any] | None = resource
+        self.uid: str | None = uid
         self.name: str | None = name
         self.namespace: str | None = namespace
         self.all_namespaces: bool = all_namespaces
@@ -164,7 +221,7 @@ class Tracker:
         self.field_selector: str | None = field_selector
         self.api_client: Any = api_client
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.start_timeout: float = start_timeout
+        self.start_timeout: float = float(start_timeout)
         self.recorder: Recorder = Recorder(self.clock, max_bytes=max_bytes)
         self._source = source
         self._server_timeout_seconds = server_timeout_seconds
@@ -210,7 +267,8 @@ class Tracker:
             fields.append(self.field_selector)
         namespace = None
         if info.namespaced and not self.all_namespaces:
-            namespace = self.namespace or "default"
+            # As kubectl: the namespace given, else the kubeconfig context's, else "default".
+            namespace = self.namespace or _kube.default_namespace(client) or "default"
         self.namespace = namespace
         return _kube.KubeWatchSource(
             http,
@@ -246,6 +304,14 @@ class Tracker:
     def running(self) -> bool:
         """True between a successful `start` and `stop` while the engine is alive."""
         return self._thread is not None and self._thread.is_alive()
+
+    def _require_started(self, what: str) -> None:
+        """Refuse to wait on a tracker that records nothing: it would only wait out its timeout."""
+        if self._engine is None:
+            raise KwaitError(
+                f"{what}() on a tracker that was never started: nothing is being recorded; "
+                "use `with kwait.track(...) as tracker:` or call tracker.start() first"
+            )
 
     def start(self) -> Self:
         """Start recording and return once the initial LIST is recorded.
@@ -339,6 +405,19 @@ class Tracker:
 
         return _kube.events_for(http, identity.namespace, identity.uid)
 
+    def missing_namespace(self) -> str | None:
+        """The namespace this tracker watches, if the API server says it does not exist.
+
+        For failure reports ("no object appeared ... (namespace 'x' does not
+        exist)"); None when it exists, cannot be asked, or this is not a server.
+        """
+        source = self._source
+        if getattr(source, "http", None) is None:
+            return None
+        from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
+
+        return _kube.missing_namespace(source)
+
     def sync(self, timeout: Timeout = 30.0) -> None:
         """Wait until the tracker has observed everything the server holds now.
 
@@ -348,6 +427,7 @@ class Tracker:
         than the list. Call it before asserting on what already happened.
         """
         __tracebackhide__ = True
+        self._require_started("sync")
         listed = self.source.list()
         want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
         list_rv = _as_int(listed.resource_version)
@@ -385,6 +465,9 @@ class Tracker:
     ) -> Timeline:
         """Assert the object's path through its states (see `kwait.expect_transitions`)."""
         __tracebackhide__ = True
+        Matcher(state, pattern)  # refuse a bad state function or pattern at the call
+        check_timeout(timeout)
+        self._require_started("expect_transitions")
         return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
 
     def wait_for(
@@ -393,16 +476,31 @@ class Tracker:
         *,
         name: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        order: Order | None = None,
+        follow_replacement: bool = False,
     ) -> list[Timeline]:
         """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`)."""
         __tracebackhide__ = True
-        return tracker_wait_for(self, all_of(until), name=name, timeout=timeout)
+        check_until(until, order)
+        check_timeout(timeout)
+        self._require_started("wait_for")
+        return tracker_wait_until(
+            self,
+            until,
+            order=order,
+            name=name,
+            timeout=timeout,
+            follow_replacement=follow_replacement,
+        )
 
     def expect_never(
         self, condition: Condition, *, during: Timeout, name: str | None = None
     ) -> None:
         """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
         __tracebackhide__ = True
+        as_condition(condition)
+        check_timeout(during, "during", finite=True)
+        self._require_started("expect_never")
         tracker_never(self, condition, during=during, name=name)
 
     def expect_consistently(
@@ -410,6 +508,9 @@ class Tracker:
     ) -> None:
         """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
         __tracebackhide__ = True
+        as_condition(condition)
+        check_timeout(during, "during", finite=True)
+        self._require_started("expect_consistently")
         tracker_consistently(self, condition, during=during, name=name)
 
     def expect_count(
@@ -429,6 +530,7 @@ class Tracker:
         made are counted.
         """
         __tracebackhide__ = True
+        self._require_started("expect_count")
         if sync:
             self.sync()
         return tracker_expect_count(
@@ -441,6 +543,8 @@ class Tracker:
         Raises `LookupError` when no such object was observed; with several
         identities of that name (deleted and recreated), use `timelines`.
         """
+        check_optional_str("name", name, accepts="an object name or None")
+        check_optional_str("namespace", namespace, accepts="a namespace name or None")
         wanted = name or self.name
         found = [
             ident
@@ -450,10 +554,82 @@ class Tracker:
         ]
         if not found:
             what = f"named {wanted!r}" if wanted else "at all"
-            raise LookupError(f"no object {what} was observed by {self.describe()}")
+            by = self.describe() if self._source is not None else "this tracker (not started)"
+            raise LookupError(f"no object {what} was observed by {by}")
         if wanted is None and len({i.name for i in found}) > 1:
             raise LookupError("this tracker saw several objects; pass the name you want")
         return self.recorder.timeline_of(found[-1])
+
+
+def _check_resource(resource: Any) -> str | Mapping[str, Any] | None:
+    """A resource name, a manifest (a dict or a client model object), or None."""
+    if resource is None:
+        return None
+    if isinstance(resource, str):
+        if not resource.strip():
+            raise ValueError(
+                f"resource={resource!r} is empty: name a resource such as 'pods', "
+                "'deployments.apps' or 'Deployment', or pass an object"
+            )
+        if resource != resource.strip():
+            raise ValueError(f"resource={resource!r} has spaces around it")
+        return resource
+    raw = maybe_raw(resource)
+    if isinstance(raw, Mapping):
+        missing = [
+            k for k in ("apiVersion", "kind") if not isinstance(raw.get(k), str) or not raw[k]
+        ]
+        if missing:
+            raise ValueError(
+                f"an object names its resource through apiVersion and kind; this one has no "
+                f"{' and no '.join(missing)} (a model object from a list call often has none: "
+                "pass the resource name, e.g. kwait.track('pods', obj.metadata.name))"
+            )
+        return raw
+    raise TypeError(
+        "the first argument says what to track: a resource name such as 'pods', or an object "
+        f"(a dict or a client model such as V1Pod), got {shown(resource)} "
+        f"({type(resource).__name__})"
+    )
+
+
+def _check_api_client(api_client: Any) -> Any:
+    """A kubernetes ApiClient; an API object (``CoreV1Api(client)``) gives its ``.api_client``."""
+    if api_client is None:
+        return None
+    inner = getattr(api_client, "api_client", None)
+    if not hasattr(api_client, "configuration") and inner is not None:
+        api_client = inner  # CoreV1Api(client), AppsV1Api(client)...: use the client inside
+    if not hasattr(api_client, "configuration") or not hasattr(api_client, "rest_client"):
+        raise TypeError(
+            "api_client= takes a kubernetes.client.ApiClient (for an API object such as "
+            f"CoreV1Api(client), pass its .api_client), got {shown(api_client)} "
+            f"({type(api_client).__name__})"
+        )
+    return api_client
+
+
+def _check_name_selector(name: str | None, field_selector: str | None) -> None:
+    """Refuse a name that a ``metadata.name`` field selector contradicts (nothing could match)."""
+    if name is None or not field_selector:
+        return
+    for term in field_selector.split(","):
+        key, op, value = (part.strip() for part in _split_selector_term(term))
+        if key != "metadata.name":
+            continue
+        if (op in {"=", "=="} and value != name) or (op == "!=" and value == name):
+            raise ValueError(
+                f"name={name!r} and field_selector={field_selector!r} can never both match: "
+                "drop one of them"
+            )
+
+
+def _split_selector_term(term: str) -> tuple[str, str, str]:
+    for op in ("!=", "==", "="):
+        key, sep, value = term.partition(op)
+        if sep:
+            return key, op, value
+    return term, "", ""
 
 
 def _rv_of(obj: Mapping[str, Any]) -> str:
@@ -469,7 +645,7 @@ def _as_int(rv: str) -> int:
 
 
 def track(
-    resource: str | Mapping[str, Any] | None = None,
+    resource: str | Mapping[str, Any] | ModelObject | None = None,
     name: str | None = None,
     **options: Unpack[TrackOptions],
 ) -> Tracker:

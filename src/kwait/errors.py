@@ -19,6 +19,9 @@ from kwait._errors import (
     ApiNotFoundError,
     ApiTransientError,
     ApiUnauthorizedError,
+    ClockStallError,
+    ConfigError,
+    StateFunctionError,
     UnknownResourceError,
 )
 from kwait._match.states import JSONPathError
@@ -39,10 +42,13 @@ __all__ = [
     "ApiTransientError",
     "ApiUnauthorizedError",
     "BackoffExhaustedError",
+    "ClockStallError",
+    "ConfigError",
     "CountMismatchError",
     "ExpiredError",
     "JSONPathError",
     "NeverViolatedError",
+    "StateFunctionError",
     "TransitionMismatchError",
     "UndecidableError",
     "UnknownResourceError",

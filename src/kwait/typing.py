@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from kwait._api import Target
+from kwait._check import ModelObject
 from kwait._match.counting import Countable
 from kwait._match.pattern import PatternLike
 from kwait._match.states import FieldPath
@@ -24,6 +25,7 @@ __all__ = [
     "Entry",
     "EventType",
     "FieldPath",
+    "ModelObject",
     "ObservationType",
     "PatternLike",
     "ReportKind",

@@ -569,7 +569,7 @@ def test_parse_for_understands_kubectl_wait_forms(spec: str, obj: Any, met: bool
 
 def test_parse_for_rejects_unknown_forms() -> None:
     """An unknown --for value is an error with kubectl's wording."""
-    with pytest.raises(ValueError, match="unrecognized condition: 'ready'"):
+    with pytest.raises(ValueError, match='unrecognized condition: "ready"'):
         parse_for("ready")
 
 

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kwait._check import check_int
 from kwait._match.states import (
     State,
     as_state,
     field,
     generation,
+    read_state,
     restart_count,
     same_value,
 )
@@ -128,7 +130,13 @@ class Changes:
         obj = obs.object
         if obj is None:
             return NONE
-        return self.state(obj)
+        return read_state(
+            self.state,
+            obj,
+            what=self.state.description,
+            where=str(obs.identity),
+            resource_version=obs.resource_version,
+        )
 
     def amount(self, before: Observation, after: Observation, old: Any, new: Any) -> int:
         """Return how many changes lie between two known values."""
@@ -185,6 +193,9 @@ class CountMatcher:
         at_most: int | None = None,
     ) -> None:
         self.changes: Changes = what if isinstance(what, Changes) else Changes.of(what)
+        for word, bound in (("exactly", exactly), ("at_least", at_least), ("at_most", at_most)):
+            if bound is not None:
+                check_int(word, bound, minimum=0)
         if exactly is not None:
             if at_least is not None or at_most is not None:
                 raise ValueError("give exactly, or at_least and/or at_most, not both")

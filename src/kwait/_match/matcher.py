@@ -25,6 +25,7 @@ from kwait._match.states import (
     DELETED,
     State,
     as_state,
+    read_state,
     same_value,
 )
 from kwait._match.verdict import (
@@ -158,13 +159,23 @@ class Matcher:
         if obj is None:
             self._unknown_span(entry)
             return self._decide(entry)
-        value = self._state(obj)
+        value = self._read(self._state, obj, entry)
         self._observe(value, entry)
         out = self._decide(entry)
-        self._terminal = self._state.is_terminal(obj)
+        self._terminal = self._read(self._state.is_terminal, obj, entry)
         if self._terminal and not out.done:
             out = self._set(self._at_terminal(entry, value))
         return out
+
+    def _read(self, fn: Callable[[Any], Any], obj: Any, entry: Observation) -> Any:
+        """Call the state function (or its terminal test) on `obj` with context on errors."""
+        return read_state(
+            fn,
+            obj,
+            what=self._state.description,
+            where=str(entry.identity),
+            resource_version=entry.resource_version,
+        )
 
     def feed_all(self, entries: Iterable[Entry]) -> Outcome:
         """Feed entries until the verdict is final; return it."""

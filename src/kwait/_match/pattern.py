@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kwait._check import check_int, shown
 from kwait._match.states import (
     DeletedType,
     Predicate,
@@ -49,6 +50,9 @@ from kwait._match.states import (
 # ====================================================================== elements
 
 
+_NO_VALUE: Any = object()
+
+
 @dataclass(frozen=True, eq=False)
 class ElementTest:
     """One element test: a value to compare with, or a predicate over values."""
@@ -56,12 +60,20 @@ class ElementTest:
     fn: Callable[[Any], Any]
     text: str
     deletion_only: bool  # can match nothing but DELETED, so never inside a gap
+    value: Any = _NO_VALUE  # the plain value compared with, if that is what this tests
 
     def __call__(self, value: Any) -> bool:
         return bool(self.fn(value))
 
 
 def _test(item: Any) -> ElementTest:
+    if isinstance(item, tuple | set | frozenset):
+        kind = type(item).__name__
+        raise TypeError(
+            f"{shown(item)} is a {kind}: a pattern is a list (or in_order(...)) and one element is "
+            "one state value; write a list for a sequence, one_of(...) for alternatives, or "
+            f"`lambda v: v == {shown(item)}` to match a {kind}-valued state"
+        )
     if isinstance(item, Predicate):
         if item.reads_objects:
             raise TypeError(
@@ -83,6 +95,7 @@ def _test(item: Any) -> ElementTest:
         lambda value: same_value(value, item),
         repr(item),
         deletion_only=isinstance(item, DeletedType),
+        value=item,
     )
 
 
@@ -92,11 +105,13 @@ def one_of(*values: Any) -> Predicate:
     >>> one_of("ErrImagePull", "ImagePullBackOff")("ImagePullBackOff")
     True
     """
-    shown = ", ".join(repr(v) for v in values)
+    if not values:
+        raise ValueError("one_of() needs at least one value: one_of('ErrImagePull', ...)")
+    text = ", ".join(repr(v) for v in values)
     return Predicate(
         lambda value: any(same_value(value, v) for v in values),
-        f"one of {shown}",
-        name=f"one_of({shown})",
+        f"one of {text}",
+        name=f"one_of({text})",
         on_deleted=any(isinstance(v, DeletedType) for v in values),
     )
 
@@ -107,7 +122,12 @@ def matches(regex: str) -> Predicate:
     >>> matches("^Err")("ErrImagePull"), matches("^Err")(None)
     (True, False)
     """
-    compiled = re.compile(regex)
+    if not isinstance(regex, str):
+        raise TypeError(f"matches() takes a regular expression string, got {shown(regex)}")
+    try:
+        compiled = re.compile(regex)
+    except re.error as error:
+        raise ValueError(f"matches({regex!r}): not a valid regular expression: {error}") from None
     return Predicate(
         lambda value: isinstance(value, str) and compiled.search(value) is not None,
         f"matching /{regex}/",
@@ -180,6 +200,8 @@ class SequencePattern(Pattern):
                     )
         self.items = items
         self.strict = strict
+        if strict:
+            _check_consecutive(items)
 
     def __repr__(self) -> str:
         name = "consecutive" if self.strict else "in_order"
@@ -207,6 +229,9 @@ class RepeatPattern(Pattern):
 
     def __init__(self, body: Pattern, low: int, high: int | None) -> None:
         super().__init__()
+        check_int("n", low)
+        if high is not None:
+            check_int("m", high)
         if low < 0 or (high is not None and (high < low or high < 1)):
             raise ValueError(f"bad repetition bounds {low}..{high}")
         if isinstance(body, ConstraintPattern):
@@ -226,6 +251,8 @@ class ConstraintPattern(Pattern):
 
     def __init__(self, test: ElementTest, low: int, high: int) -> None:
         super().__init__()
+        check_int("n", low)
+        check_int("n", high)
         if low < 0 or high < low:
             raise ValueError(f"bad count bounds {low}..{high}")
         self.test, self.low, self.high = test, low, high
@@ -250,6 +277,34 @@ class WithoutPattern(Pattern):
 
 
 PatternLike = Pattern | list[Any] | Any
+
+
+def _plain_value(pattern: Pattern) -> tuple[bool, Any]:
+    """(True, value) for an element that compares with a plain value, else (False, None)."""
+    if isinstance(pattern, ElementPattern) and pattern.test.value is not _NO_VALUE:
+        return True, pattern.test.value
+    return False, None
+
+
+def _check_consecutive(items: tuple[Pattern, ...]) -> None:
+    """Refuse what `consecutive` can never match: states are distinct, so no value repeats."""
+    previous: tuple[bool, Any] = (False, None)
+    for item in items:
+        if isinstance(item, RepeatPattern) and item.low >= 2:  # noqa: PLR2004
+            plain, value = _plain_value(item.body)
+            if plain:
+                raise ValueError(
+                    f"{item!r} inside consecutive() can never match: consecutive equal states "
+                    f"collapse into one distinct state, so {value!r} cannot follow itself"
+                )
+        current = _plain_value(item)
+        if current[0] and previous[0] and same_value(current[1], previous[1]):
+            raise ValueError(
+                f"consecutive(..., {current[1]!r}, {current[1]!r}, ...) can never match: "
+                "consecutive equal states collapse into one distinct state; write it once, or "
+                "use in_order() to allow other states between the two"
+            )
+        previous = current
 
 
 def as_pattern(item: PatternLike) -> Pattern:

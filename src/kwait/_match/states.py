@@ -38,7 +38,10 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 from typing_extensions import Self
 
-from kwait._errors import KwaitError
+from kwait._check import check_bool, check_optional_str
+from kwait._check import shown as _shown
+from kwait._errors import KwaitError, StateFunctionError
+from kwait._watch.objects import maybe_raw
 
 __all__ = [
     "DELETED",
@@ -64,6 +67,7 @@ __all__ = [
     "parse_for",
     "phase",
     "predicate",
+    "read_state",
     "restart_count",
     "rollout_complete",
     "rollout_status",
@@ -166,16 +170,28 @@ class State:
         on_deleted: Any = DELETED,
         name: str | None = None,
     ) -> None:
+        if not callable(fn):
+            raise TypeError(
+                f"a state function must be callable (it is called with the raw object), "
+                f"got {_shown(fn)} ({type(fn).__name__})"
+            )
+        if not isinstance(description, str):
+            raise TypeError(f"description= takes a string, got {_shown(description)}")
         self._fn = fn
         self.description: str = description
         self._on_deleted = on_deleted
         self._name = name
         self._terminal = _terminal_test(fn, terminal)
 
-    def __call__(self, obj: Obj | DeletedType) -> Any:
-        """Return the state of `obj` (`DELETED` stands for a deleted object)."""
+    def __call__(self, obj: Obj | DeletedType | Any) -> Any:  # Any: or a client model
+        """Return the state of `obj` (`DELETED` stands for a deleted object).
+
+        A client model object (``V1Pod``...) is read as the JSON it stands for.
+        """
         if isinstance(obj, DeletedType):
             return self._on_deleted
+        if type(obj) is not dict:
+            return self._fn(maybe_raw(obj))  # a client model object (V1Pod...) as its JSON
         return self._fn(obj)
 
     def is_terminal(self, obj: Obj | DeletedType) -> bool:
@@ -185,7 +201,9 @@ class State:
         """
         if isinstance(obj, DeletedType):
             return True
-        return self._terminal is not None and bool(self._terminal(obj))
+        if self._terminal is None:
+            return False
+        return bool(self._terminal(obj if type(obj) is dict else maybe_raw(obj)))
 
     def equals(self, value: Any) -> Predicate:
         """Return the predicate "this state is `value`".
@@ -236,6 +254,29 @@ def _terminal_test(fn: Callable[[Obj], Any], terminal: Terminal) -> Callable[[Ob
     return lambda obj: any(same_value(fn(obj), v) for v in values)
 
 
+def read_state(
+    fn: Callable[[Any], Any], obj: Any, *, what: str, where: str, resource_version: str
+) -> Any:
+    """Call a state function on an observed object; wrap what it raises with context.
+
+    kwait's own errors pass unchanged; anything else becomes a
+    `kwait.errors.StateFunctionError` naming the state function `what`, the
+    object `where` and the resourceVersion.
+
+    >>> read_state(lambda o: o["status"]["phase"], {}, what="VM phase", where="ci/vm",
+    ...            resource_version="7")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kwait.errors.StateFunctionError: state function 'VM phase' raised KeyError('status') on ...
+    """
+    try:
+        return fn(obj)
+    except KwaitError:
+        raise
+    except Exception as error:
+        raise StateFunctionError(what, where, resource_version, error) from error
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Compare two state values the way patterns do: ``==``, but True is not 1.
 
@@ -280,6 +321,11 @@ class Predicate(State):
         name: str | None = None,
         reads_objects: bool = False,
     ) -> None:
+        if not callable(fn):
+            raise TypeError(
+                f"a predicate must be callable (it is called with the raw object), "
+                f"got {_shown(fn)} ({type(fn).__name__})"
+            )
         super().__init__(
             lambda obj: bool(fn(obj)),
             description,
@@ -448,6 +494,8 @@ def _container(obj: Obj, name: str, *, init: bool) -> Mapping[str, Any] | None:
 
 
 def _which(container: str | None, *, init: bool) -> str:
+    check_optional_str("container", container, accepts="a container name (a string) or None")
+    check_bool("init", init)
     kind = "init container" if init else "container"
     return f"{kind} {container!r}" if container is not None else f"any {kind}"
 
@@ -698,7 +746,50 @@ def _condition_entry(obj: Obj, type_: str) -> tuple[str, bool] | None:
     return None
 
 
-def condition(type_: str, status: str = "True") -> Predicate:
+_CONDITION_STATUSES: Final = ("True", "False", "Unknown")
+
+
+def _condition_type(type_: Any) -> str:
+    if not isinstance(type_, str):
+        raise TypeError(
+            f"a condition type is a string such as 'Ready', got {_shown(type_)} "
+            f"({type(type_).__name__})"
+        )
+    if not type_.strip():
+        raise ValueError(
+            f"condition type {type_!r} is empty: name the condition, as in condition('Ready') "
+            "or 'condition=Ready'"
+        )
+    if type_ != type_.strip():
+        raise ValueError(
+            f"condition type {type_!r} has spaces around it; condition types have none"
+        )
+    if "=" in type_:
+        name, _, value = type_.partition("=")
+        raise ValueError(
+            f"condition type {type_!r} contains '=': write condition({name!r}, {value!r}), "
+            f"or the kubectl form 'condition={type_}'"
+        )
+    return type_
+
+
+def _condition_status(status: Any) -> str:
+    if isinstance(status, bool):
+        return "True" if status else "False"
+    if not isinstance(status, str):
+        raise TypeError(
+            f"a condition status is 'True', 'False' or 'Unknown' (or a bool), got {_shown(status)} "
+            f"({type(status).__name__})"
+        )
+    if status.casefold() not in {s.casefold() for s in _CONDITION_STATUSES}:
+        raise ValueError(
+            f"condition status {status!r} can never match: a condition's status is one of "
+            f"{', '.join(_CONDITION_STATUSES)} (compared case-insensitively)"
+        )
+    return status
+
+
+def condition(type_: str, status: str | bool = "True") -> Predicate:  # noqa: FBT001
     """A status condition holds, by ``kubectl wait --for=condition=TYPE[=STATUS]``'s rules.
 
     The type and status are compared case-insensitively; the first entry of that
@@ -714,6 +805,8 @@ def condition(type_: str, status: str = "True") -> Predicate:
     >>> condition("Ready")(pod)
     False
     """
+    type_ = _condition_type(type_)
+    status = _condition_status(status)
 
     def holds(obj: Obj) -> bool:
         entry = _condition_entry(obj, type_)
@@ -737,6 +830,7 @@ def condition_status(type_: str) -> State:
     >>> condition_status("Ready")(pod)
     'False'
     """
+    type_ = _condition_type(type_)
 
     def read(obj: Obj) -> str | None:
         entry = _condition_entry(obj, type_)
@@ -761,13 +855,68 @@ def _relaxed(expr: str) -> str:
     return "{." + (found.group(1) or found.group(2)) + "}"
 
 
+def _outside_quotes(text: str) -> str:
+    """`text` with quoted parts blanked, to look for operators."""
+    return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: " " * len(m.group(0)), text)
+
+
+def _unescape_dots(body: str) -> str:
+    r"""Kubectl's escaped dots (``labels.app\\.kubernetes\\.io/name``) as quoted keys."""
+    if "\\" not in body:
+        return body
+    segments: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body) and depth == 0:
+            current.append(body[i : i + 2])
+            i += 2
+            continue
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "." and depth == 0:
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    segments.append("".join(current))
+
+    def quoted(segment: str) -> str:
+        if "\\" not in segment:
+            return segment
+        found = re.match(r"^((?:\\.|[^\[])*)(.*)$", segment)
+        assert found is not None  # noqa: S101 - the pattern matches every string
+        key = re.sub(r"\\(.)", r"\1", found.group(1))
+        if "'" in key:
+            raise JSONPathError(f"a field name with both an escaped dot and a quote: {key!r}")
+        return f"'{key}'{found.group(2)}"
+
+    return ".".join(quoted(segment) for segment in segments)
+
+
 def _compile_jsonpath(expr: str) -> tuple[str, JSONPath]:
+    if not isinstance(expr, str):
+        raise TypeError(
+            f"a JSONPath expression is a string such as '{{.status.phase}}', got {_shown(expr)} "
+            f"({type(expr).__name__})"
+        )
     if not expr:
         raise JSONPathError("jsonpath expression cannot be empty")
     relaxed = _relaxed(expr)
     body = relaxed[2:-1]  # without "{." and "}"
     if body.startswith("$"):
         body = body[1:].lstrip(".")
+    bare = _outside_quotes(body)
+    for char in "|&":
+        if char in bare:
+            raise JSONPathError(
+                f"invalid jsonpath {expr!r}: unrecognized character in action: "
+                f"U+{ord(char):04X} {char!r} (kubectl's JSONPath has no '||', '&&' or '|'; "
+                "wait for each condition, or pass a predicate)"
+            )
+    body = _unescape_dots(body)
     text = "$" if not body else "$" + ("" if body.startswith("[") else ".") + body
     try:
         return relaxed, _jsonpath_parse(text)
@@ -851,6 +1000,11 @@ def jsonpath(expr: str, value: Any = None) -> Predicate:
     ...
     kwait.errors.JSONPathError: jsonpath leads to a nested object or list which is not supported
     """
+    if not isinstance(expr, str):
+        raise TypeError(
+            f"a JSONPath expression is a string such as '{{.status.phase}}', got {_shown(expr)} "
+            f"({type(expr).__name__})"
+        )
     if value is None:
         parts = _split_kubectl(expr)
         if len(parts) > 2:  # noqa: PLR2004
@@ -924,6 +1078,15 @@ FieldPath = str | Sequence[str | int]
 
 
 def _field_reader(path: FieldPath) -> tuple[str, Callable[[Obj], Any]]:
+    if not isinstance(path, str | list | tuple) or not all(
+        isinstance(k, str | int) and not isinstance(k, bool) for k in path
+    ):
+        raise TypeError(
+            "a field path is a dotted string such as 'spec.replicas', or a sequence of keys "
+            f"and indexes such as ('metadata', 'labels', 'app'), got {_shown(path)}"
+        )
+    if not path:
+        raise ValueError("a field path cannot be empty")
     if isinstance(path, str):
         shown = path.lstrip(".")
         compiled = _compile_jsonpath("{." + shown + "}")[1]
@@ -1140,11 +1303,51 @@ def rollout_complete() -> Predicate:
 # ---------------------------------------------------------------- kubectl --for
 
 
-def parse_for(spec: str) -> Predicate:
+_FOR_FORMS: Final = (
+    "delete",
+    "create",
+    "condition=TYPE",
+    "condition=TYPE=STATUS",
+    "jsonpath=EXPR",
+    "jsonpath=EXPR=VALUE",
+)
+
+
+def _for_error(spec: str, why: str, suggestion: str | None = None) -> ValueError:
+    hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+    return ValueError(
+        f"unrecognized condition: {json.dumps(spec)}: {why}{hint} "
+        f"(accepted forms: {', '.join(_FOR_FORMS)})"
+    )
+
+
+def _suggest_for(spec: str) -> str | None:
+    import difflib  # noqa: PLC0415 - only on the error path
+
+    text = spec.strip()
+    lowered = text.lower()
+    for prefix in ("condition", "jsonpath"):
+        for sep in ("=", ":", " "):
+            if lowered.startswith(prefix + sep) and not text.startswith(prefix + "="):
+                return f"{prefix}={text[len(prefix) + 1 :].lstrip()}"
+    if lowered.startswith(("condition", "jsonpath")) and "=" not in lowered:
+        return None
+    close = difflib.get_close_matches(lowered, ["delete", "create"], n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    if "=" not in text and text[:1].isupper():
+        return f"condition={text}"
+    return None
+
+
+def parse_for(spec: str) -> Predicate:  # noqa: C901 - one branch per kubectl form
     """Parse a ``kubectl wait --for=...`` value into a predicate.
 
     Accepts ``delete``, ``create``, ``condition=TYPE[=STATUS]`` and
-    ``jsonpath=EXPR[=VALUE]``.
+    ``jsonpath=EXPR[=VALUE]``, as kubectl does (a leading ``--for=`` is
+    dropped). Anything else, and a form that could never match (an empty
+    condition type, a status other than True/False/Unknown), is a `ValueError`
+    that lists the accepted forms and suggests the nearest one.
 
     >>> parse_for("condition=Available")
     condition('Available')
@@ -1154,7 +1357,17 @@ def parse_for(spec: str) -> Predicate:
     jsonpath('{.status.phase}', 'Running')
     >>> parse_for("delete")
     deleted()
+    >>> parse_for("deleted")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unrecognized condition: "deleted": not a --for form; did you mean 'delete'? ...
     """
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"a --for condition is a string such as 'condition=Ready' or 'delete', got "
+            f"{_shown(spec)} ({type(spec).__name__}); pass predicates to until= as they are"
+        )
+    spec = spec.removeprefix("--for=")
     lowered = spec.lower()
     if lowered == "delete":
         return IS_DELETED
@@ -1162,7 +1375,20 @@ def parse_for(spec: str) -> Predicate:
         return EXISTS
     if spec.startswith("condition="):
         name, sep, value = spec[len("condition=") :].partition("=")
-        return condition(name, value if sep else "true")
+        if not name:
+            raise _for_error(spec, "the condition type is empty", "condition=Ready")
+        if sep and not value:
+            raise _for_error(
+                spec, "the condition status after the second '=' is empty", f"condition={name}"
+            )
+        try:
+            return condition(name, value if sep else "true")
+        except ValueError as error:
+            raise _for_error(spec, str(error)) from None
     if spec.startswith("jsonpath="):
         return jsonpath(spec[len("jsonpath=") :])
-    raise ValueError(f"unrecognized condition: {spec!r}")
+    if spec != spec.strip():
+        raise _for_error(spec, "it has spaces around it", _suggest_for(spec) or spec.strip())
+    if not spec:
+        raise _for_error(spec, "it is empty")
+    raise _for_error(spec, "not a --for form", _suggest_for(spec))

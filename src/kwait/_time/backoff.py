@@ -82,6 +82,8 @@ class BackoffExhaustedError(KwaitError):
 
 
 def _finite(name: str, value: float, *, low: float, inclusive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     number = float(value)
     ok = math.isfinite(number) and (number >= low if inclusive else number > low)
     if not ok:

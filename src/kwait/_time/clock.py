@@ -41,7 +41,18 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from types import TracebackType
 from typing import Any, cast
 
+from kwait._errors import ClockStallError
+
 __all__ = ["FakeClock", "SystemClock"]
+
+
+_LONGEST_BLOCK = 1e8
+"""Seconds (three years) beyond which a real wait counts as "forever": the platform's
+lock timeouts overflow somewhere above 9e9 s, so `timeout=1e10` must not reach them."""
+
+
+def _bounded(timeout: float | None) -> float | None:
+    return None if timeout is not None and timeout > _LONGEST_BLOCK else timeout
 
 
 class SystemClock:
@@ -64,12 +75,17 @@ class SystemClock:
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
-        """Block for `seconds` of real time (`time.sleep`)."""
-        time.sleep(seconds)
+        """Block for `seconds` of real time (`time.sleep`); any length, however long."""
+        seconds = _check_seconds("sleep length", seconds)
+        end = time.monotonic() + seconds
+        while seconds > _LONGEST_BLOCK:
+            time.sleep(_LONGEST_BLOCK)
+            seconds = end - time.monotonic()
+        time.sleep(max(0.0, seconds))
 
     def wait(self, cond: threading.Condition, timeout: float | None) -> bool:
         """Return `cond.wait(timeout)`; the caller holds `cond`'s lock."""
-        return cond.wait(timeout)
+        return cond.wait(_bounded(timeout))
 
     def wait_for(
         self,
@@ -78,7 +94,7 @@ class SystemClock:
         timeout: float | None,
     ) -> bool:
         """Return `cond.wait_for(predicate, timeout)`; the caller holds `cond`'s lock."""
-        return cond.wait_for(predicate, timeout)
+        return cond.wait_for(predicate, _bounded(timeout))
 
     def participant(self) -> AbstractContextManager[None]:
         """Return a context manager that does nothing: real time does not wait for anyone."""
@@ -184,7 +200,15 @@ def _condition_internals(cond: threading.Condition) -> tuple[Any, Any, Any, dequ
     return cast("tuple[Any, Any, Any, deque[Any]]", parts)
 
 
+DEFAULT_IDLE_TIMEOUT = 2.0
+"""Real seconds a `FakeClock` may be idle (every participant blocked, nothing happening)."""
+
+_IDLE_POLL = 0.05
+
+
 def _check_seconds(what: str, seconds: float) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"{what} must be a number of seconds, got {seconds!r}")
     value = float(seconds)
     if not math.isfinite(value) or value < 0:
         raise ValueError(
@@ -201,9 +225,18 @@ class FakeClock:
         autojump: Jump to the earliest pending deadline whenever every
             participating thread is blocked on the clock (see `participant`).
         stall_timeout: Real seconds a thread may stay blocked on the clock
-            before it raises `TimeoutError` with a description of the clock
-            (who is still running, what is pending) instead of hanging; None
-            (the default) waits forever, like real time would.
+            before it raises `kwait.errors.ClockStallError` (a `TimeoutError`)
+            with a description of the clock (who is still running, what is
+            pending) instead of hanging; None (the default) sets no such limit.
+        idle_timeout: Real seconds the clock may stay *idle* before a blocked
+            participant raises `kwait.errors.ClockStallError`: idle means
+            every participant is blocked on the clock and nothing happens to
+            it (no ``advance``, no jump, no wake-up, no notify). Nothing inside
+            the test can end such a wait, so it would hang forever: a lone
+            ``FakeClock().sleep(5)`` without autojump, or a tracker's wait on
+            a clock that nobody advances. The default is 2 seconds; a thread
+            outside the participants that advances the clock now and then
+            keeps it from being idle. None turns the check off.
 
     Participants are the thread that created the clock and every thread inside
     ``with clock.participant():``. A participant that is running (not blocked
@@ -228,12 +261,22 @@ class FakeClock:
         *,
         autojump: bool = False,
         stall_timeout: float | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         """Create a clock reading `start`, owned by (and counting) the calling thread."""
+        if isinstance(start, bool) or not isinstance(start, int | float):
+            raise TypeError(f"start= takes a number of seconds, got {start!r}")
         if not math.isfinite(start):
             raise ValueError(f"start must be a finite number of seconds, got {start!r}")
+        if not isinstance(autojump, bool):
+            raise TypeError(f"autojump= takes True or False, got {autojump!r}")
         if stall_timeout is not None:
             _check_seconds("stall_timeout", stall_timeout)
+        if idle_timeout is not None:
+            _check_seconds("idle_timeout", idle_timeout)
+        self._idle_timeout = idle_timeout
+        self._activity = 0  # bumped by everything that could end a wait
+        self._creator = threading.current_thread()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._now = float(start)
@@ -318,6 +361,7 @@ class FakeClock:
         """
         step = _check_seconds("advance", seconds)
         with self._lock:
+            self._activity += 1
             self._now += step
             self._fire_due()
             self._jump_if_idle()
@@ -416,6 +460,7 @@ class FakeClock:
     def _leave(self, token: _Participation) -> None:
         with self._lock:
             token.exited = True
+            self._activity += 1
             if token in self._participants:
                 self._participants.remove(token)
             self._jump_if_idle()
@@ -431,6 +476,7 @@ class FakeClock:
                 raise RuntimeError(f"{me.name} is already blocked on this clock")
             waiter = _Waiter(self, self._now + timeout, me)
             self._blocked[me] = waiter
+            self._activity += 1
             if waiter.deadline != math.inf:
                 heapq.heappush(self._heap, (waiter.deadline, next(self._order), waiter))
             self._fire_due()
@@ -443,8 +489,7 @@ class FakeClock:
             saved = release_save()
         stalled: str | None = None
         try:
-            if not waiter.park.acquire(timeout=self._park_timeout()):
-                stalled = self._stall(waiter)
+            stalled = self._park(waiter)
         finally:
             if internals is not None:
                 _, _, acquire_restore, waiters = internals
@@ -457,14 +502,53 @@ class FakeClock:
                 del self._blocked[me]
                 self._changed.notify_all()
         if stalled is not None:
-            raise TimeoutError(stalled)
+            raise ClockStallError(stalled)
         return waiter.state is _State.NOTIFIED
 
-    def _park_timeout(self) -> float:
-        return -1 if self._stall_timeout is None else self._stall_timeout
+    def _park(self, waiter: _Waiter) -> str | None:
+        """Wait for the waiter's wake-up; a description if it stalled or the clock went idle."""
+        # Only the clock's creator (or, once it is gone, anyone) watches for idleness, so
+        # that a clock with many parked threads does not wake them all to poll.
+        watch_idle = self._idle_timeout is not None and (
+            waiter.thread is self._creator or not self._creator.is_alive()
+        )
+        if self._stall_timeout is None and not watch_idle:
+            waiter.park.acquire()
+            return None
+        start = time.monotonic()
+        idle_since: tuple[int, float] | None = None
+        while True:
+            if waiter.park.acquire(timeout=_IDLE_POLL):
+                return None
+            now = time.monotonic()
+            if self._stall_timeout is not None and now - start >= self._stall_timeout:
+                return self._stall(waiter)
+            if not watch_idle or self._idle_timeout is None:
+                continue
+            with self._lock:
+                idle = self._idle_here(waiter)
+                activity = self._activity
+            if not idle:
+                idle_since = None
+            elif idle_since is None or idle_since[0] != activity:
+                idle_since = (activity, now)
+            elif now - idle_since[1] >= self._idle_timeout:
+                stalled = self._stall(waiter, idle=True)
+                if stalled is not None:
+                    return stalled
 
-    def _stall(self, waiter: _Waiter) -> str | None:
-        """Describe a wait that outlasted `stall_timeout` real seconds, or None if it just woke."""
+    def _idle_here(self, waiter: _Waiter) -> bool:
+        """True when every participant is blocked, so only another thread could end the wait.
+
+        Only the creator of the clock reports it (if it is blocked too), so that the
+        error surfaces in the test's own thread rather than in a background one.
+        """
+        if waiter.state is not _State.PARKED or not self._all_participants_blocked():
+            return False
+        return waiter.thread is self._creator or not self._creator.is_alive()
+
+    def _stall(self, waiter: _Waiter, *, idle: bool = False) -> str | None:
+        """Describe a wait that stalled (or a clock gone idle), or None if it just woke."""
         with self._lock:
             if waiter.state is not _State.PARKED:
                 return None
@@ -472,17 +556,33 @@ class FakeClock:
             pending = self._pending()
             waiter.state = _State.CANCELLED
             until = "a notify" if waiter.deadline == math.inf else f"fake time {waiter.deadline!r}"
-            return (
-                f"{waiter.thread.name} waited {self._stall_timeout} s of real time on "
-                f"a FakeClock for {until}; the clock reads {self._now!r}, autojump is "
+            state = (
+                f"the clock reads {self._now!r}, autojump is "
                 f"{'on' if self._autojump else 'off'}, participants still running: {running}, "
                 f"pending deadlines: {pending}"
+            )
+            if idle:
+                hint = (
+                    "call clock.advance(...) from another thread, or use FakeClock(autojump=True)"
+                    if not self._autojump
+                    else "nothing is pending that a jump could reach"
+                )
+                return (
+                    f"{waiter.thread.name} waits on a FakeClock for {until}, but every "
+                    f"participant has been blocked on the clock for {self._idle_timeout} s of "
+                    f"real time with nothing advancing it: this wait would never end ({hint}); "
+                    f"{state}"
+                )
+            return (
+                f"{waiter.thread.name} waited {self._stall_timeout} s of real time on "
+                f"a FakeClock for {until}; {state}"
             )
 
     def _wake(self, waiter: _Waiter) -> None:
         """A ``notify()`` reached `waiter`: it counts as running from now on."""
         with self._lock:
             if waiter.state is _State.PARKED:
+                self._activity += 1
                 waiter.state = _State.NOTIFIED
                 waiter.park.release()
                 self._changed.notify_all()
@@ -535,4 +635,5 @@ class FakeClock:
             if target > self._now:
                 self._now = target
                 self._jumps += 1
+                self._activity += 1
             self._fire_due()

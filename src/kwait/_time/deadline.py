@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import TypeAlias
 
 from kwait._time.clock import SystemClock
-from kwait._time.protocol import Clock
+from kwait._time.protocol import Clock, check_clock
 
-__all__ = ["Deadline", "as_deadline", "format_seconds"]
+__all__ = ["Deadline", "as_deadline", "check_timeout", "format_seconds"]
 
 
 def format_seconds(seconds: float) -> str:
@@ -89,6 +89,7 @@ class Deadline:
         """
         if math.isnan(at):
             raise ValueError("a deadline cannot be at nan")
+        check_clock(clock)
         self.clock: Clock = clock
         self.start: float = clock.monotonic() if start is None else start
         self.at: float = at
@@ -118,7 +119,7 @@ class Deadline:
         300.0
         """
         seconds = _seconds_of(timeout)
-        clock = SystemClock() if clock is None else clock
+        clock = SystemClock() if clock is None else check_clock(clock)
         now = clock.monotonic()
         return cls(now + seconds, clock=clock, start=now)
 
@@ -130,7 +131,7 @@ class Deadline:
         >>> print(Deadline.unlimited(clock=FakeClock()))
         no deadline, 0 s elapsed
         """
-        return cls(math.inf, clock=SystemClock() if clock is None else clock)
+        return cls(math.inf, clock=SystemClock() if clock is None else check_clock(clock))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -258,3 +259,21 @@ def as_deadline(timeout: Timeout, *, clock: Clock | None = None) -> Deadline:
     if timeout is None:
         return Deadline.unlimited(clock=clock)
     return Deadline.after(timeout, clock=clock)
+
+
+def check_timeout(timeout: Timeout, what: str = "timeout", *, finite: bool = False) -> None:
+    """Validate a user's timeout without a clock (before anything starts).
+
+    >>> check_timeout("30")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: timeout must be a number of seconds, a datetime.timedelta or a kwait.Deadline, ...
+    """
+    if finite and (timeout is None or (isinstance(timeout, float) and math.isinf(timeout))):
+        raise ValueError(
+            f"{what} must be a finite window (seconds, a timedelta or a kwait.Deadline), got "
+            f"{timeout!r}: the assertion can only pass when the window closes"
+        )
+    if timeout is None or isinstance(timeout, Deadline):
+        return
+    _seconds_of(timeout, what)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock"]
+__all__ = ["Clock", "check_clock"]
 
 
 @runtime_checkable
@@ -77,3 +77,26 @@ class Clock(Protocol):
         first thing, so time cannot jump while the worker is starting up.
         """
         ...
+
+
+_CLOCK_METHODS = ("monotonic", "sleep", "wait", "wait_for", "participant")
+
+
+def check_clock(value: object, what: str = "clock") -> Clock:
+    """`value` if it is a `Clock`; otherwise a `TypeError` that says what to pass.
+
+    >>> check_clock(object())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: clock= takes a kwait.Clock such as kwait.SystemClock() or ...
+    """
+    missing = [m for m in _CLOCK_METHODS if not callable(getattr(value, m, None))]
+    if isinstance(value, type) and not missing:
+        raise TypeError(f"{what}= takes a clock instance, got the class {value.__name__}; add ()")
+    if missing:
+        shown = getattr(value, "__name__", None) or type(value).__name__
+        raise TypeError(
+            f"{what}= takes a kwait.Clock such as kwait.SystemClock() or "
+            f"kwait.testing.FakeClock(), got {shown!r}, which has no {', '.join(missing)}"
+        )
+    return value  # type: ignore[return-value]

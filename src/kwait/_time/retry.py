@@ -132,6 +132,19 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         """Validate the limits."""
+        if not isinstance(self.backoff, Backoff):
+            raise TypeError(
+                f"backoff= takes a kwait.retry backoff such as ExponentialBackoff(initial=0.5), "
+                f"got {self.backoff!r} ({type(self.backoff).__name__})"
+            )
+        if not isinstance(self.respect_retry_after, bool):
+            raise TypeError(
+                f"respect_retry_after= takes True or False, got {self.respect_retry_after!r}"
+            )
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
+        ):
+            raise TypeError(f"timeout= takes None or a number of seconds, got {self.timeout!r}")
         if self.max_attempts is not None and (
             isinstance(self.max_attempts, bool)
             or not isinstance(self.max_attempts, int)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from kwait._check import check_name, shown
 from kwait._errors import KwaitError
 from kwait._match.counting import CountMatcher
 from kwait._match.matcher import Matcher
@@ -33,11 +34,15 @@ __all__ = [
     "Subject",
     "all_of",
     "as_condition",
+    "check_until",
     "tracker_consistently",
     "tracker_expect_count",
     "tracker_expect_transitions",
     "tracker_never",
     "tracker_wait_for",
+    "tracker_wait_for_each",
+    "tracker_wait_until",
+    "wait_order",
 ]
 
 Condition = str | Predicate | Callable[[Any], Any]
@@ -99,7 +104,105 @@ def as_condition(condition: Condition) -> Predicate:
     """Turn a kubectl ``--for`` string or a callable into a `kwait.states.Predicate`."""
     if isinstance(condition, str):
         return parse_for(condition)
+    if isinstance(condition, State) and not isinstance(condition, Predicate):
+        return as_predicate(condition)  # says to use .equals(value)
+    if not callable(condition):
+        raise TypeError(
+            "until=/condition= takes a kubectl --for string ('condition=Ready', 'delete', "
+            "'jsonpath={.status.phase}=Running'), a predicate such as "
+            f"kwait.states.condition('Ready'), or a list of them; got {shown(condition)} "
+            f"({type(condition).__name__})"
+        )
     return as_predicate(condition)
+
+
+Order = Literal["sequence", "together"]
+"""How a list of conditions is waited for: one after another (kubectl), or all at once."""
+
+
+def wait_order(until: Condition | Sequence[Condition], order: str | None) -> Order:
+    """The order a list of conditions is waited in: `order`, or kubectl's for kubectl forms.
+
+    >>> wait_order(["condition=Ready=false", "condition=Ready"], None)
+    'sequence'
+    >>> wait_order([lambda o: True], None)
+    'together'
+    """
+    if order is not None:
+        if order not in ("sequence", "together"):
+            raise ValueError(
+                f"order= takes 'sequence' (each condition in turn, as kubectl) or 'together' "
+                f"(all at once), got {shown(order)}"
+            )
+        return "sequence" if order == "sequence" else "together"
+    if isinstance(until, str) or callable(until):
+        return "together"
+    items = list(until) if isinstance(until, Sequence) else []
+    return "sequence" if items and all(isinstance(c, str) for c in items) else "together"
+
+
+def tracker_wait_until(
+    tracker: Subject,
+    until: Condition | Sequence[Condition],
+    *,
+    order: str | None = None,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    follow_replacement: bool = False,
+) -> list[Timeline]:
+    """`tracker_wait_for` for one condition or a list, in the `wait_order` asked for."""
+    __tracebackhide__ = True
+    check_name("name", name)
+    if isinstance(until, str) or callable(until):
+        return tracker_wait_for(
+            tracker,
+            until,
+            name=name,
+            timeout=timeout,
+            baseline=baseline,
+            follow_replacement=follow_replacement,
+        )
+    if wait_order(until, order) == "sequence":
+        return tracker_wait_for_each(
+            tracker,
+            _conditions(until),
+            name=name,
+            timeout=timeout,
+            baseline=baseline,
+            follow_replacement=follow_replacement,
+        )
+    return tracker_wait_for(
+        tracker,
+        all_of(until),
+        name=name,
+        timeout=timeout,
+        baseline=baseline,
+        follow_replacement=follow_replacement,
+    )
+
+
+def check_until(until: Condition | Sequence[Condition], order: str | None = None) -> None:
+    """Validate `until` and `order` before anything starts (so no request is made)."""
+    wait_order(until, order)
+    if isinstance(until, str) or callable(until):
+        as_condition(until)
+    elif wait_order(until, order) == "together":
+        all_of(until)
+    else:
+        for condition in _conditions(until):
+            as_condition(condition)
+
+
+def _conditions(until: Any) -> list[Condition]:
+    if not isinstance(until, list | tuple):
+        raise TypeError(
+            "until= takes a kubectl --for string, a predicate, or a list of them; got "
+            f"{shown(until)} ({type(until).__name__})"
+        )
+    if not until:
+        raise ValueError("until= needs at least one condition, got an empty list")
+    return list(until)
 
 
 @dataclass(frozen=True)
@@ -226,6 +329,13 @@ def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:
     return select
 
 
+def _absence_hint(tracker: Subject) -> str:
+    """Why nothing may have been seen: the namespace does not exist (asked of the server)."""
+    ask = getattr(tracker, "missing_namespace", None)
+    missing = ask() if callable(ask) else None
+    return f" (namespace {missing!r} does not exist)" if missing else ""
+
+
 def _what(tracker: Subject, name: str | None) -> str:
     wanted = name if name is not None else tracker.name
     return f"{wanted!r} in {tracker.describe()}" if wanted else tracker.describe()
@@ -249,6 +359,7 @@ def tracker_expect_transitions(
     depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     deadline = as_deadline(timeout, clock=tracker.clock)
     judge = _Judge(
         tracker,
@@ -262,7 +373,7 @@ def tracker_expect_transitions(
     matcher_text = Matcher(state, pattern).describe()
     if check is None:
         summary = f"no object {_what(tracker, name)} was observed within {deadline.describe()}"
-        raise error_for(Report("transitions", summary))
+        raise error_for(Report("transitions", summary + _absence_hint(tracker)))
     ident = next(iter(judge.checks.values()))[0]
     summary = _summary(ident, check, f"did not go through {matcher_text}", deadline)
     raise error_for(judge.report("transitions", summary, {"timeout": deadline.describe()}))
@@ -296,6 +407,7 @@ def tracker_wait_for(
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
+    follow_replacement: bool = False,
 ) -> list[Timeline]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
@@ -308,29 +420,68 @@ def tracker_wait_for(
     another object, and the wait for deletion of the first one succeeds.
     ``timeout=0`` checks once without waiting. Returns the targets' timelines.
     `baseline` (default: now) fixes the targets and where watching starts.
+
+    A target object's ``metadata.uid`` (a tracker made from an object that has
+    one) keys a deletion wait, as in kubectl: if the object of that name now
+    has another uid, the one asked about is already gone. With
+    `follow_replacement`, a named object that is deleted while its wait is
+    pending does not fail the wait: it goes on with the next object of that
+    name (a StatefulSet pod replaced by its controller), as kubectl does.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     predicate = as_condition(condition)
     deadline = as_deadline(timeout, clock=tracker.clock)
-    recorder = tracker.recorder
     base = baseline or Baseline.now(tracker)
-    wanted = name if name is not None else tracker.name
+    while True:
+        result = _wait_once(tracker, predicate, name, deadline, base, follow=follow_replacement)
+        if isinstance(result, list):
+            return result
+        base = Baseline.now(tracker)  # the named object was replaced: follow the name
+
+
+def _targets(
+    tracker: Subject, predicate: Predicate, wanted: str | None, deadline: Deadline, base: Baseline
+) -> tuple[list[Observation], list[Identity]]:
+    """A wait's targets, and their states at the baseline."""
     states = base.named(wanted)
     if wanted is not None:
         states = states[-1:]
+    uid = getattr(tracker, "uid", None) if wanted == tracker.name else None
+    if uid and predicate is deleted():
+        states = [o for o in states if o.identity.uid == uid]
     current = [o.identity for o in states]
     if wanted is None and tracker.reads_consistently:
         # Like `kubectl wait -l`: the targets are what the server holds at the call, read
         # consistently, not whatever the watch happened to deliver so far. Their states
-        # since the baseline are all fed below.
+        # since the baseline are all fed by the caller.
         tracker.sync(deadline)
-        now = {o.identity.uid: o.identity for o in recorder.present()[1]}
+        now = {o.identity.uid: o.identity for o in tracker.recorder.present()[1]}
         states = [o for o in states if o.identity.uid in now]
         current = list(now.values())
+    return states, current
+
+
+def _wait_once(
+    tracker: Subject,
+    predicate: Predicate,
+    name: str | None,
+    deadline: Deadline,
+    base: Baseline,
+    *,
+    follow: bool,
+) -> list[Timeline] | None:
+    """One wait from `base`; None when the named object was deleted and is to be followed."""
+    __tracebackhide__ = True
+    recorder = tracker.recorder
+    wanted = name if name is not None else tracker.name
+    states, current = _targets(tracker, predicate, wanted, deadline, base)
     if not current and predicate is deleted():
         return []
     if not current and wanted is None:
-        raise KwaitError(f"no object matches {tracker.describe()}: nothing to wait for")
+        raise KwaitError(
+            f"no object matches {tracker.describe()}: nothing to wait for{_absence_hint(tracker)}"
+        )
     targets = {ident.uid for ident in current}
     # A named object that does not exist yet: wait for it to appear (kubectl's --for=create).
     named = _named(tracker, wanted) if not current else None
@@ -353,7 +504,53 @@ def tracker_wait_for(
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
         return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
+    if follow and wanted is not None and _replaced(judge, deadline):
+        return None
     raise _wait_failed(judge, predicate, deadline, name)
+
+
+def _replaced(judge: _Judge, deadline: Deadline) -> bool:
+    """True when the wait failed only because its object was deleted (time is left)."""
+    if deadline.expired():
+        return False
+    recorder = judge.tracker.recorder
+    failed = [ident for ident, check in judge.checks.values() if check.outcome.done]
+    return bool(failed) and all(recorder.timeline_of(ident).deleted for ident in failed)
+
+
+def tracker_wait_for_each(
+    tracker: Subject,
+    conditions: Sequence[Condition],
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    follow_replacement: bool = False,
+) -> list[Timeline]:
+    """Wait for each condition in turn, as several ``kubectl wait --for`` flags do.
+
+    The second condition is waited for from the moment the first held, and so
+    on, all within one deadline: ``["condition=Ready=false", "condition=Ready"]``
+    waits for the object to become not ready, then ready again.
+    """
+    __tracebackhide__ = True
+    predicates = [as_condition(c) for c in conditions]
+    if not predicates:
+        raise ValueError("until= needs at least one condition")
+    deadline = as_deadline(timeout, clock=tracker.clock)
+    base = baseline
+    result: list[Timeline] = []
+    for predicate in predicates:
+        result = tracker_wait_for(
+            tracker,
+            predicate,
+            name=name,
+            timeout=deadline,
+            baseline=base,
+            follow_replacement=follow_replacement,
+        )
+        base = None  # the next condition is judged from now on
+    return result
 
 
 def _wait_failed(
@@ -365,7 +562,7 @@ def _wait_failed(
             check.close()
     if not judge.checks:
         summary = f"no object {_what(judge.tracker, name)} appeared within {deadline.describe()}"
-        return error_for(Report("wait", summary))
+        return error_for(Report("wait", summary + _absence_hint(judge.tracker)))
     failing = [ident for ident, check in judge.checks.values() if not check.outcome.passed]
     first = judge.checks[failing[0].uid][1]
     summary = _summary(failing[0], first, f"did not become {predicate.description}", deadline)
@@ -438,6 +635,7 @@ def _hold(
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
+    check_name("name", name)
     deadline = as_deadline(during, clock=tracker.clock)
     wanted = name if name is not None else tracker.name
     judge = _Judge(
@@ -479,6 +677,7 @@ def tracker_expect_count(
     Returns the count per identity.
     """
     __tracebackhide__ = True
+    check_name("name", name)
     judge = _Judge(
         tracker,
         lambda _ident: CountMatcher(what, exactly=exactly, at_least=at_least, at_most=at_most),
@@ -495,7 +694,10 @@ def tracker_expect_count(
         counts[ident] = check.low
     failing = [(i, c) for i, c in judge.checks.values() if not c.outcome.passed]
     if not judge.checks:
-        raise KwaitError(f"no object {_what(tracker, name)} was observed: nothing to count")
+        raise KwaitError(
+            f"no object {_what(tracker, name)} was observed: nothing to count"
+            + _absence_hint(tracker)
+        )
     if not failing:
         return counts
     ident, check = failing[0]
@@ -506,9 +708,10 @@ def tracker_expect_count(
 
 
 def all_of(until: Condition | Sequence[Condition]) -> Predicate:
+    """One predicate for a condition or a list of conditions that must all hold at once."""
     if isinstance(until, str) or callable(until):
         return as_condition(until)
-    parts = [as_condition(c) for c in until]
+    parts = [as_condition(c) for c in _conditions(until)]
     if not parts:
         raise ValueError("until= needs at least one condition")
     if len(parts) > 1 and deleted() in parts:

@@ -11,11 +11,14 @@ work, because only their configuration is used.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
+import os
 import socket
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -23,7 +26,8 @@ import kubernetes
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
+from kwait._check import one_line
+from kwait._errors import ApiError, ConfigError, ConnectionLostError, api_error_from_status
 from kwait._version import __version__
 from kwait._watch.resources import ResourceInfo
 from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
@@ -35,8 +39,11 @@ __all__ = [
     "KubeWatchSource",
     "api_client_from",
     "default_api_client",
+    "default_namespace",
     "discovery_for",
     "events_for",
+    "missing_namespace",
+    "model_to_raw",
     "to_raw",
 ]
 
@@ -44,32 +51,135 @@ _STATUS_GONE = 410
 _EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
 
 
+# PyYAML comes with the client (which parses kubeconfigs with it); typed loosely here.
+yaml: Any = importlib.import_module("yaml")
+
+_NAMESPACES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def _kubeconfig_paths() -> list[str]:
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [p for p in env.split(os.pathsep) if p]
+    return [str(Path("~/.kube/config").expanduser())]
+
+
+def _config_cause(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text}" if not isinstance(error, OSError) else text
+
+
+def _read_kubeconfig(path: str) -> dict[str, Any]:
+    """Parse one kubeconfig file; `ConfigError` naming the file when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:  # noqa: PTH123 - a plain path
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError("the file does not exist", path=path) from None
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read it: {_config_cause(error)}", path=path) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "not a kubeconfig (a YAML mapping with clusters, users and contexts), "
+            f"got {type(data).__name__}",
+            path=path,
+        )
+    return data
+
+
+def _from_files(paths: list[str]) -> Any:
+    """An ApiClient from kubeconfig files (merged as kubectl does, first one wins)."""
+    datas = [_read_kubeconfig(path) for path in paths]
+    context = next((d["current-context"] for d in datas if d.get("current-context")), None)
+    shown = os.pathsep.join(paths)
+    try:
+        if len(paths) == 1:
+            client = kubernetes.config.new_client_from_config(config_file=paths[0])
+        else:
+            client = kubernetes.config.new_client_from_config()
+    except Exception as error:  # noqa: BLE001 - the client raises many kinds; all mean "bad file"
+        raise ConfigError(_config_cause(error), path=shown, context=context) from None
+    namespace = next((ns for d in datas if (ns := _context_namespace(d, context))), None)
+    if namespace:
+        _NAMESPACES[client] = namespace
+    return client
+
+
+def _from_dict(data: Mapping[str, Any]) -> Any:
+    context = data.get("current-context") or None
+    try:
+        client = kubernetes.config.new_client_from_config_dict(dict(data))
+    except Exception as error:  # noqa: BLE001 - the client raises many kinds; all mean "bad dict"
+        raise ConfigError(_config_cause(error), context=context) from None
+    namespace = _context_namespace(data, context)
+    if namespace:
+        _NAMESPACES[client] = namespace
+    return client
+
+
+def _context_namespace(data: Mapping[str, Any], context: str | None) -> str | None:
+    for entry in data.get("contexts") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == context:
+            body = entry.get("context")
+            if isinstance(body, Mapping) and isinstance(body.get("namespace"), str):
+                return str(body["namespace"]) or None
+    return None
+
+
 def default_api_client() -> Any:
     """Return an ApiClient from the kubeconfig (``KUBECONFIG``, ``~/.kube/config``) or in-cluster.
 
-    Raises `kwait.ConnectionLostError` naming both attempts when neither works.
+    A kubeconfig that exists but cannot be used is a `kwait.errors.ConfigError`
+    naming the file, its context and the cause (not retried); with no
+    kubeconfig, the in-cluster service account is used, and a `ConfigError`
+    names both when neither is there.
+    """
+    paths = _kubeconfig_paths()
+    existing = [p for p in paths if os.path.exists(p)]  # noqa: PTH110 - a plain path
+    if existing:
+        return _from_files(existing)
+    configuration = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_incluster_config(client_configuration=configuration)
+    except kubernetes.config.ConfigException as error:
+        raise ConfigError(
+            f"the file does not exist, and this is not a pod with a service account "
+            f"({error}); pass api_client= or set KUBECONFIG",
+            path=os.pathsep.join(paths),
+        ) from None
+    client = kubernetes.client.ApiClient(configuration)
+    with contextlib.suppress(OSError):
+        with open(_SERVICE_ACCOUNT_NAMESPACE, encoding="utf-8") as handle:  # noqa: PTH123
+            namespace = handle.read().strip()
+        if namespace:
+            _NAMESPACES[client] = namespace
+    return client
+
+
+def default_namespace(api_client: Any) -> str | None:
+    """The namespace of the kubeconfig context (or service account) `api_client` was made from.
+
+    None for a client kwait did not build (then ``default`` applies, as in kubectl
+    with no namespace in its context).
     """
     try:
-        return kubernetes.config.new_client_from_config()
-    except (kubernetes.config.ConfigException, OSError, TypeError) as from_file:
-        configuration = kubernetes.client.Configuration()
-        try:
-            kubernetes.config.load_incluster_config(client_configuration=configuration)
-        except kubernetes.config.ConfigException:
-            raise ConnectionLostError(
-                f"no Kubernetes configuration: kubeconfig failed ({from_file}) and this is not "
-                "a pod with a service account; pass api_client= or set KUBECONFIG"
-            ) from from_file
-        return kubernetes.client.ApiClient(configuration)
+        return _NAMESPACES.get(api_client)
+    except TypeError:  # not weak-referenceable
+        return None
 
 
 def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
-    """An ApiClient for a kubeconfig file path or dict (None: the default lookup)."""
+    """An ApiClient for a kubeconfig file path or dict (None: the default lookup).
+
+    Raises `kwait.errors.ConfigError` naming the file, context and cause when it
+    cannot be used.
+    """
     if kubeconfig is None:
         return default_api_client()
     if isinstance(kubeconfig, Mapping):
-        return kubernetes.config.new_client_from_config_dict(dict(kubeconfig))
-    return kubernetes.config.new_client_from_config(config_file=kubeconfig)
+        return _from_dict(kubeconfig)
+    return _from_files([os.fspath(kubeconfig)])
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
@@ -77,6 +187,22 @@ def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
     if isinstance(obj, Mapping):
         return dict(obj)
     raw = api_client.sanitize_for_serialization(obj)
+    if not isinstance(raw, dict):
+        raise TypeError(f"expected a Kubernetes object, got {type(obj).__name__}")
+    return raw
+
+
+_SERIALIZER: list[Any] = []
+
+
+def model_to_raw(obj: Any) -> dict[str, Any]:
+    """Turn a client model object (``V1Pod``...) into the raw JSON dict the server would send.
+
+    Uses the client's own serializer (camelCase keys, no unset fields, RFC 3339 times).
+    """
+    if not _SERIALIZER:
+        _SERIALIZER.append(kubernetes.client.ApiClient())
+    raw = _SERIALIZER[0].sanitize_for_serialization(obj)
     if not isinstance(raw, dict):
         raise TypeError(f"expected a Kubernetes object, got {type(obj).__name__}")
     return raw
@@ -153,7 +279,7 @@ class KubeHttp:
             raise api_error_from_status(
                 response.status,
                 body
-                or {"message": data.decode("utf-8", "replace").strip() or response.reason or ""},
+                or {"message": one_line(data.decode("utf-8", "replace")) or response.reason or ""},
                 request=request,
                 retry_after=_retry_after(response.headers),
             )
@@ -204,9 +330,18 @@ class KubeHttp:
         """GET `path` and decode its JSON body."""
         data = self.get_bytes(path, query, request=request)
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except ValueError as error:
-            raise ConnectionLostError(f"{request}: the answer is not JSON: {error}") from error
+            raise ConnectionLostError(
+                f"{request}: the answer is not JSON ({error}): "
+                f"{one_line(data.decode('utf-8', 'replace')) or 'an empty body'}"
+            ) from error
+        if not isinstance(decoded, dict):
+            raise ConnectionLostError(
+                f"{request}: the answer is JSON but not a Kubernetes object: "
+                f"{one_line(data.decode('utf-8', 'replace'))}"
+            )
+        return decoded
 
 
 def _decode_status(data: bytes) -> dict[str, Any] | None:
@@ -470,3 +605,22 @@ def events_for(http: KubeHttp, namespace: str, uid: str, limit: int = 50) -> lis
         return []
     items = body.get("items") if isinstance(body, dict) else None
     return [i for i in items or [] if isinstance(i, dict)]
+
+
+def missing_namespace(source: object) -> str | None:
+    """The namespace a `KubeWatchSource` watches if the server says it does not exist, else None.
+
+    Best effort, for failure reports: any other answer (or another kind of source) is None.
+    """
+    if not isinstance(source, KubeWatchSource) or not source.namespace:
+        return None
+    namespace = source.namespace
+    try:
+        source.http.get_json(
+            f"/api/v1/namespaces/{namespace}", None, request=f"GET namespace {namespace!r}"
+        )
+    except ApiError as error:
+        return namespace if error.status == 404 else None  # noqa: PLR2004
+    except Exception:  # noqa: BLE001 - a hint for a report must not replace the real failure
+        return None
+    return None

@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kwait._check import check_seconds
 from kwait._errors import ConnectionLostError
-from kwait._time.protocol import Clock
+from kwait._time.protocol import Clock, check_clock
+from kwait._watch.objects import as_raw
 from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent, WatchStream
 
 __all__ = [
@@ -51,6 +53,10 @@ class Pause:
     """
 
     seconds: float
+
+    def __post_init__(self) -> None:
+        """Refuse a length that is not a number of seconds."""
+        check_seconds("seconds", self.seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +129,26 @@ class Hang:
 Step = RawEvent | Pause | Drop | Expire | Fail | Hang
 
 
+_EVENT_TYPES = ("ADDED", "MODIFIED", "DELETED", "BOOKMARK")
+
+
 def event(type_: EventType, obj: dict[str, Any]) -> RawEvent:
-    """Build a watch event around a raw object.
+    """Build a watch event around a raw object (a dict, or a client model object).
 
     >>> from kwait.testing import event
     >>> event("DELETED", {"metadata": {"name": "web-0", "resourceVersion": "9"}}).type
     'DELETED'
+    >>> event("UPSERT", {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: event type 'UPSERT' is not one a watch sends: ADDED, MODIFIED, DELETED, BOOKMARK...
     """
-    return RawEvent(type_, obj)
+    if type_ not in _EVENT_TYPES:
+        raise ValueError(
+            f"event type {type_!r} is not one a watch sends: {', '.join(_EVENT_TYPES)} "
+            "(a 410 or an error is scripted with Expire() or Fail(...))"
+        )
+    return RawEvent(type_, dict(as_raw(obj, "obj")))
 
 
 class _ScriptedStream:
@@ -194,7 +212,7 @@ class ScriptedSource:
 
     def __init__(self, clock: Clock, description: str = "scripted objects") -> None:
         """Create an empty script playing on `clock`."""
-        self.clock = clock
+        self.clock = check_clock(clock)
         self.description = description
         self.cond: threading.Condition = threading.Condition()
         self.calls: list[tuple[str, str]] = []
@@ -203,7 +221,14 @@ class ScriptedSource:
 
     def add_list(self, items: list[dict[str, Any]], resource_version: str) -> None:
         """Script the next LIST answer."""
-        self._lists.append(ListResult(list(items), resource_version))
+        if not isinstance(items, list | tuple):
+            raise TypeError(f"items= takes a list of objects, got {type(items).__name__}")
+        raws = [dict(as_raw(item, "items[]")) for item in items]
+        if not isinstance(resource_version, str):
+            raise TypeError(
+                f"resource_version= takes a string such as '10', got {resource_version!r}"
+            )
+        self._lists.append(ListResult(raws, resource_version))
 
     def add_list_error(self, error: BaseException) -> None:
         """Script the next LIST to fail with `error`."""
@@ -211,6 +236,12 @@ class ScriptedSource:
 
     def add_watch(self, *steps: Step) -> None:
         """Script the next WATCH connection; it ends cleanly after its last step."""
+        for step in steps:
+            if not isinstance(step, RawEvent | Pause | Drop | Expire | Fail | Hang):
+                raise TypeError(
+                    "a watch step is event(...), Pause(seconds), Drop(), Expire(), Fail(error) "
+                    f"or Hang(), got {step!r} ({type(step).__name__})"
+                )
         self._watches.append(list(steps))
 
     def describe(self) -> str:

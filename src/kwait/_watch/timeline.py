@@ -41,6 +41,7 @@ from typing import Any, Literal
 import msgspec
 
 from kwait._time.protocol import Clock
+from kwait._watch.objects import as_raw
 from kwait._watch.wire import Head, decode_object, encode_object, head_of
 
 __all__ = [
@@ -77,17 +78,19 @@ class Identity(msgspec.Struct, frozen=True, gc=False):
     kind: str = ""
 
     @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> Identity:
-        """Read the identity from a raw object's metadata.
+    def of(cls, obj: Mapping[str, Any] | Any) -> Identity:  # Any: or a client model
+        """Read the identity from a raw object's metadata (or a client model object's).
 
         >>> Identity.of({"kind": "Pod", "metadata": {"name": "web", "namespace": "ci", "uid": "u"}})
         Identity(uid='u', name='web', namespace='ci', kind='Pod')
         """
+        if type(obj) is not dict:
+            obj = as_raw(obj, "obj")
         return cls.of_head(head_of(obj))
 
     @classmethod
     def of_head(cls, head: Head) -> Identity:
-        """The identity a `kwait._watch.wire.Head` names."""
+        """The identity a `kwait.watch.Head` names."""
         return cls(head.uid, head.name, head.namespace, head.kind)
 
     def __str__(self) -> str:

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kwait._check import check_int, check_seconds
+
 __all__ = ["Faults", "InjectedFailure", "WatchFault"]
 
 _REASONS = {
@@ -112,11 +114,42 @@ class _WatchRule(_Rule):
 
 
 def _compile(path: str | None) -> re.Pattern[str] | None:
-    return None if path is None else re.compile(path)
+    if path is None:
+        return None
+    if not isinstance(path, str):
+        raise TypeError(f"path= takes a regular expression string, got {path!r}")
+    try:
+        return re.compile(path)
+    except re.error as error:
+        raise ValueError(f"path={path!r} is not a valid regular expression: {error}") from None
+
+
+_VERBS = frozenset(
+    {
+        "GET",
+        "LIST",
+        "WATCH",
+        "CREATE",
+        "UPDATE",
+        "PATCH",
+        "DELETE",
+        "DELETECOLLECTION",
+        "POST",
+        "PUT",
+    }
+)
 
 
 def _verb(verb: str | None) -> str | None:
-    return None if verb is None else verb.upper()
+    if verb is None:
+        return None
+    if not isinstance(verb, str) or verb.upper() not in _VERBS:
+        raise ValueError(f"verb= takes one of {', '.join(sorted(_VERBS))}, got {verb!r}")
+    return verb.upper()
+
+
+def _count(what: str, value: int, minimum: int) -> int:
+    return check_int(what, value, minimum=minimum)
 
 
 class Faults:
@@ -164,6 +197,12 @@ class Faults:
             verb: Only requests with this verb.
             path: Only requests whose path matches this regular expression.
         """
+        _count("count", count, 1)
+        check_int("status", status, minimum=400, maximum=599)
+        if retry_after is not None:
+            check_int("retry_after", retry_after, minimum=0)
+        if message is not None and not isinstance(message, str):
+            raise TypeError(f"message= takes a string, got {message!r}")
         reason = _REASONS.get(status, "InternalError")
         if message is None:
             message = {
@@ -191,6 +230,9 @@ class Faults:
             verb: Only requests with this verb.
             path: Only requests whose path matches this regular expression.
         """
+        check_seconds("seconds", seconds)
+        if count is not None:
+            _count("count", count, 1)
         with self._lock:
             self._delays.append(
                 _DelayRule(-1 if count is None else count, _verb(verb), _compile(path), seconds)
@@ -244,6 +286,8 @@ class Faults:
     # ------------------------------------------------------------ used by the server
 
     def _arm_watch(self, fault: WatchFault, count: int, path: str | None) -> None:
+        _count("after_events", fault.after_events, 0)
+        _count("count", count, 1)
         with self._lock:
             self._watch.append(_WatchRule(count, "WATCH", _compile(path), fault))
 

@@ -26,7 +26,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from kwait._time.protocol import Clock
+from kwait._check import check_bool, check_int, check_optional_str, check_seconds
+from kwait._errors import KwaitError
+from kwait._time.protocol import Clock, check_clock
 from kwait.testing._discovery import discovery_document
 from kwait.testing._errors import StatusError, not_found_path
 from kwait.testing._faults import Faults
@@ -129,6 +131,22 @@ class FakeApiServer:
         port: int = 0,
     ) -> None:
         """Configure the server; it starts listening in `start` (or ``with``)."""
+        check_int("port", port, minimum=0, maximum=65535)
+        check_optional_str("host", host, accepts="a host address such as '127.0.0.1'")
+        for flag, value in (
+            ("kubelet", kubelet),
+            ("bookmarks", bookmarks),
+            ("emulate_watchlist_default", emulate_watchlist_default),
+        ):
+            check_bool(flag, value)
+        check_seconds("bookmark_interval", bookmark_interval, positive=True)
+        check_seconds("default_watch_timeout", default_watch_timeout, positive=True)
+        check_int("history_size", history_size, minimum=1)
+        if epoch is not None and not isinstance(epoch, datetime):
+            raise TypeError(f"epoch= takes a datetime, got {epoch!r} ({type(epoch).__name__})")
+        check_int("watch_queue_limit", watch_queue_limit, minimum=1)
+        if clock is not None:
+            check_clock(clock)
         if clock is None:
             from kwait._time.clock import SystemClock  # noqa: PLC0415 - avoid a cycle at import
 
@@ -161,7 +179,14 @@ class FakeApiServer:
         """Start listening (and the kubelet); returns self."""
         if self._httpd is not None:
             return self
-        self._httpd = HTTPServer(self._address, self._dispatch)
+        try:
+            self._httpd = HTTPServer(self._address, self._dispatch)
+        except OSError as error:
+            host, port = self._address
+            raise KwaitError(
+                f"FakeApiServer cannot listen on {host}:{port}: {error.strerror or error}"
+                + ("; pass port=0 to take a free port" if port else "")
+            ) from error
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
