@@ -20,6 +20,7 @@ from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Baseline,
     Condition,
+    FailOn,
     all_of,
     tracker_consistently,
     tracker_expect_count,
@@ -98,6 +99,8 @@ def expect_transitions(
     pattern: PatternLike,
     act: Callable[[], object] | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> Timeline:
     """Assert the path an object takes through its states, in one call.
@@ -109,7 +112,10 @@ def expect_transitions(
     object's `kwait.Timeline` the moment the pattern matches. Raises
     `kwait.errors.TransitionMismatchError` the moment it no longer can,
     `kwait.errors.UndecidableError` when the answer depends on a gap, and
-    `kwait.WaitTimeoutError` at the deadline.
+    `kwait.WaitTimeoutError` at the deadline. `fail_on` (failure signs,
+    ``--for`` forms, predicates; any one) and `fail_fast` (the `kwait.signs`
+    that cannot clear by themselves) stop it at the first sign with
+    `kwait.errors.FailureSignError`.
 
     Example::
 
@@ -123,7 +129,15 @@ def expect_transitions(
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, _):
-        return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
+        return tracker_expect_transitions(
+            tracker,
+            state,
+            pattern,
+            name=name,
+            timeout=timeout,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def wait_for(
@@ -133,6 +147,8 @@ def wait_for(
     until: Condition | Sequence[Condition],
     act: Callable[[], object] | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> list[Timeline]:
     """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does.
@@ -140,16 +156,28 @@ def wait_for(
     `until` is a ``--for`` value (``"delete"``, ``"create"``, ``"condition=Ready"``,
     ``"condition=Ready=false"``, ``"jsonpath={.status.phase}=Running"``), a
     predicate (``kwait.states.condition("Ready")``, any callable on the raw object), or
-    a list of them, all of which must hold. ``timeout=0`` checks once; a shared
+    a list of them, all of which must hold; ``kwait.states.either(...)`` is "any
+    of them", and its ``which(timeline)`` says which one held. ``timeout=0`` checks once; a shared
     `kwait.Deadline` spends one budget across several waits. Returns the
     targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
     `kwait.errors.TransitionMismatchError` when the object was deleted or reached a
-    terminal state first.
+    terminal state first, or `kwait.errors.FailureSignError` at the first
+    failure sign of `fail_on` (signs, ``--for`` forms, predicates; any one) or,
+    with `fail_fast` (default: ``KWAIT_FAIL_FAST``), of the `kwait.signs` that
+    cannot clear by themselves.
     """
     __tracebackhide__ = True
     condition = all_of(until)
     with _Session(target, name, options, act) as (tracker, base):
-        return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
+        return tracker_wait_for(
+            tracker,
+            condition,
+            name=name,
+            timeout=timeout,
+            baseline=base,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def expect_never(
@@ -159,6 +187,8 @@ def expect_never(
     condition: Condition,
     during: Timeout,
     act: Callable[[], object] | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
@@ -168,7 +198,15 @@ def expect_never(
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):
-        tracker_never(tracker, condition, during=during, name=name, baseline=base)
+        tracker_never(
+            tracker,
+            condition,
+            during=during,
+            name=name,
+            baseline=base,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def expect_consistently(
@@ -178,6 +216,8 @@ def expect_consistently(
     condition: Condition,
     during: Timeout,
     act: Callable[[], object] | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> None:
     """Assert `condition` holds for every target from now until `during` runs out.
@@ -187,7 +227,15 @@ def expect_consistently(
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):
-        tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
+        tracker_consistently(
+            tracker,
+            condition,
+            during=during,
+            name=name,
+            baseline=base,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def expect_count(

@@ -26,6 +26,7 @@ from kwait._time.protocol import Clock
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
+    FailOn,
     all_of,
     tracker_consistently,
     tracker_expect_count,
@@ -317,10 +318,20 @@ class Tracker:
         *,
         name: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> Timeline:
         """Assert the object's path through its states (see `kwait.expect_transitions`)."""
         __tracebackhide__ = True
-        return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
+        return tracker_expect_transitions(
+            self,
+            state,
+            pattern,
+            name=name,
+            timeout=timeout,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
     def wait_for(
         self,
@@ -328,24 +339,47 @@ class Tracker:
         *,
         name: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> list[Timeline]:
-        """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`)."""
+        """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`).
+
+        `fail_on` and `fail_fast` stop it at the first failure sign (see `kwait.signs`).
+        """
         __tracebackhide__ = True
-        return tracker_wait_for(self, all_of(until), name=name, timeout=timeout)
+        return tracker_wait_for(
+            self, all_of(until), name=name, timeout=timeout, fail_on=fail_on, fail_fast=fail_fast
+        )
 
     def expect_never(
-        self, condition: Condition, *, during: Timeout, name: str | None = None
+        self,
+        condition: Condition,
+        *,
+        during: Timeout,
+        name: str | None = None,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> None:
         """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
         __tracebackhide__ = True
-        tracker_never(self, condition, during=during, name=name)
+        tracker_never(
+            self, condition, during=during, name=name, fail_on=fail_on, fail_fast=fail_fast
+        )
 
     def expect_consistently(
-        self, condition: Condition, *, during: Timeout, name: str | None = None
+        self,
+        condition: Condition,
+        *,
+        during: Timeout,
+        name: str | None = None,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> None:
         """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
         __tracebackhide__ = True
-        tracker_consistently(self, condition, during=during, name=name)
+        tracker_consistently(
+            self, condition, during=during, name=name, fail_on=fail_on, fail_fast=fail_fast
+        )
 
     def expect_count(
         self,

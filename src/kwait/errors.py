@@ -26,6 +26,7 @@ from kwait._publish import publish
 from kwait._time.backoff import BackoffExhaustedError
 from kwait._verdict.failures import (
     CountMismatchError,
+    FailureSignError,
     NeverViolatedError,
     TransitionMismatchError,
     UndecidableError,
@@ -41,6 +42,7 @@ __all__ = [
     "BackoffExhaustedError",
     "CountMismatchError",
     "ExpiredError",
+    "FailureSignError",
     "JSONPathError",
     "NeverViolatedError",
     "TransitionMismatchError",

@@ -10,7 +10,9 @@ the timeline, the pattern's progress, the object's Events and its last state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,11 +20,20 @@ from kwait._errors import KwaitError
 from kwait._match.counting import CountMatcher
 from kwait._match.matcher import Matcher
 from kwait._match.pattern import Pattern, PatternLike, never
+from kwait._match.signs import (
+    Hit,
+    Sign,
+    SignCheck,
+    SignLike,
+    as_signs,
+    defaults_for,
+    fail_fast_default,
+)
 from kwait._match.states import Predicate, State, as_predicate, deleted, parse_for
-from kwait._match.verdict import Check, Status
+from kwait._match.verdict import Check, Outcome, Progress, Status
 from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
-from kwait._verdict.failures import error_for
+from kwait._verdict.failures import FailureSignError, error_for
 from kwait._verdict.report import Report, ReportKind, object_report
 from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect, Recorder, Timeline
 
@@ -30,6 +41,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Baseline",
     "Condition",
+    "FailOn",
     "Subject",
     "all_of",
     "as_condition",
@@ -42,6 +54,10 @@ __all__ = [
 
 Condition = str | Predicate | Callable[[Any], Any]
 """What `wait_for` accepts: a kubectl ``--for`` string or a predicate."""
+
+FailOn = SignLike | Iterable[SignLike] | None
+"""What ``fail_on=`` accepts: a failure sign, a ``--for`` string, a catalogue name, a
+predicate, or several of them (any one ends the wait)."""
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a wait takes by default, as ``kubectl wait``."""
@@ -111,6 +127,92 @@ class Baseline:
         return [o for o in self.present if _is(o.identity, wanted)]
 
 
+class _Signs:
+    """The failure signs of one judging loop: one `SignCheck` per sign per identity."""
+
+    def __init__(self, tracker: Subject, fail_on: FailOn, *, fail_fast: bool | None) -> None:
+        self.tracker = tracker
+        self.explicit = as_signs(fail_on)
+        self.fail_fast = fail_fast_default() if fail_fast is None else fail_fast
+        self.checks: dict[str, tuple[Identity, list[SignCheck]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.explicit) or self.fail_fast
+
+    def for_identity(self, identity: Identity) -> list[SignCheck]:
+        found = self.checks.get(identity.uid)
+        if found is None:
+            signs: list[Sign] = [s for s in self.explicit if s.applies_to(identity.kind)]
+            if self.fail_fast:
+                names = {s.name for s in signs}
+                signs += [s for s in defaults_for(identity.kind) if s.name not in names]
+            found = (identity, [s.start() for s in signs])
+            self.checks[identity.uid] = found
+        return found[1]
+
+    def observe(self, obs: Observation) -> Hit | None:
+        for check in self.for_identity(obs.identity):
+            hit = check.observe(obs)
+            if hit is not None:
+                return hit
+        return None
+
+    def next_due(self) -> float | None:
+        dues = [
+            due
+            for _, checks in self.checks.values()
+            for check in checks
+            if (due := check.due()) is not None
+        ]
+        return min(dues, default=None)
+
+    def wake(self, now: float) -> Hit | None:
+        """Run the checks whose time has come (grace periods, Events to list)."""
+        for identity, checks in self.checks.values():
+            for check in checks:
+                due = check.due()
+                if due is None or due > now:
+                    continue
+                if check.sign.needs_events:
+                    hit = check.events(self.tracker.events_for(identity), now)
+                else:
+                    hit = check.tick(now)
+                if hit is not None:
+                    return hit
+        return None
+
+
+class _Stopped:
+    """A check a failure sign stopped: its verdict is the sign; the rest is the check's."""
+
+    def __init__(self, check: Check, hit: Hit) -> None:
+        self.check = check
+        self._outcome = Outcome(
+            Status.IMPOSSIBLE, f"failure sign {hit.sign}: {hit.message}", hit.entry
+        )
+
+    @property
+    def state(self) -> State:
+        return self.check.state
+
+    @property
+    def outcome(self) -> Outcome:
+        return self._outcome
+
+    def describe(self) -> str:
+        return self.check.describe()
+
+    def progress(self) -> Progress:
+        return self.check.progress()
+
+    def feed(self, entry: Entry) -> Outcome:
+        del entry
+        return self._outcome
+
+    def close(self) -> Outcome:
+        return self._outcome
+
+
 class _Judge:
     """Feed a tracker's entries to one check per selected identity."""
 
@@ -121,6 +223,7 @@ class _Judge:
         select: Callable[[Identity], bool],
         *,
         start: int = 0,
+        signs: _Signs | None = None,
     ) -> None:
         self.tracker = tracker
         self.factory = factory
@@ -128,6 +231,9 @@ class _Judge:
         self.cursor = start
         self.checks: dict[str, tuple[Identity, Check]] = {}
         self.reconnects: list[Reconnect] = []
+        self.signs = signs or None
+        self.hit: Hit | None = None
+        self.started = tracker.clock.monotonic()
 
     def check_for(self, identity: Identity) -> Check | None:
         pair = self.checks.get(identity.uid)
@@ -145,6 +251,9 @@ class _Judge:
             check = self.check_for(entry.identity)
             if check is not None:
                 check.feed(entry)
+                # A state that meets the expectation wins over a sign in the same state.
+                if self.signs is not None and self.hit is None and not check.outcome.passed:
+                    self.hit = self.signs.observe(entry)
         elif isinstance(entry, Gap):
             for identity in entry.changed:
                 check = self.check_for(identity)
@@ -156,10 +265,16 @@ class _Judge:
         __tracebackhide__ = True
         remaining = deadline.remaining()
         timeout = None if remaining == float("inf") else max(0.0, remaining)
+        due = self.signs.next_due() if self.signs is not None else None
+        if due is not None:
+            until_due = max(0.0, due - self.tracker.clock.monotonic())
+            timeout = until_due if timeout is None else min(timeout, until_due)
         new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
         self.cursor += len(new)
         for entry in new:
             self.feed(entry)
+        if self.signs is not None and self.hit is None:
+            self.hit = self.signs.wake(self.tracker.clock.monotonic())
         if not new and self.tracker.recorder.closed and not deadline.expired():
             error = self.tracker.recorder.error
             if error is not None:
@@ -184,6 +299,39 @@ class _Judge:
             for ident, check in failing + passing
         )
         return Report(kind, summary, objects, dict(details or {}))
+
+    def sign_error(
+        self, kind: ReportKind, deadline: Deadline, *, window: bool = False
+    ) -> Exception:
+        """The `FailureSignError` for the sign that stopped this loop: the sign first."""
+        hit = self.hit
+        assert hit is not None  # noqa: S101 - only called once a sign showed
+        ident = hit.entry.identity
+        pair = self.checks.get(ident.uid)
+        if pair is not None:
+            self.checks[ident.uid] = (ident, _Stopped(pair[1], hit))
+        remaining = deadline.remaining()
+        offset = hit.entry.time - self.started
+        end = "the end of the window" if window else "the timeout"
+        saved = (
+            f"stopped {format_seconds(remaining)} before {end}"
+            if not math.isinf(remaining)
+            else "stopped (no timeout)"
+        )
+        summary = (
+            f"{ident}: {hit.message} (rv {hit.entry.resource_version}, {offset:+.1f} s); {saved}"
+        )
+        details = {
+            "timeout" if not window else "window": deadline.describe(),
+            "sign": hit.sign,
+            "sign_message": hit.message,
+            "resource_version": hit.entry.resource_version,
+            "offset": offset,
+            "saved": remaining,
+        }
+        report = self.report(kind, summary, details)
+        ordered = sorted(report.objects, key=lambda o: o.identity.uid != ident.uid)
+        return FailureSignError(dataclasses.replace(report, objects=tuple(ordered)))
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:
@@ -211,6 +359,8 @@ def tracker_expect_transitions(
     *,
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> Timeline:
     """Assert the path an object takes: its distinct states must match `pattern`.
 
@@ -219,7 +369,8 @@ def tracker_expect_transitions(
     timeline the moment the pattern matches; raises
     `kwait.errors.TransitionMismatchError` the moment it cannot (a forbidden state,
     a deletion, a terminal state), `kwait.errors.UndecidableError` when the answer
-    depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
+    depends on a gap, and `kwait.WaitTimeoutError` at the deadline. `fail_on`
+    and `fail_fast` stop it at the first failure sign (`kwait.errors.FailureSignError`).
     """
     __tracebackhide__ = True
     deadline = as_deadline(timeout, clock=tracker.clock)
@@ -227,8 +378,11 @@ def tracker_expect_transitions(
         tracker,
         lambda identity: Matcher(state, pattern, identity=identity),
         _named(tracker, name),
+        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
     )
     check = _run_until_decided(judge, deadline)
+    if judge.hit is not None:
+        raise judge.sign_error("transitions", deadline)
     if check is not None and check.outcome.passed:
         ident = next(iter(judge.checks.values()))[0]
         return tracker.recorder.timeline_of(ident)
@@ -247,7 +401,7 @@ def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
     while True:
         judge.pump(deadline)
         check = next(iter(judge.checks.values()))[1] if judge.checks else None
-        if check is not None and check.outcome.done:
+        if check is not None and (check.outcome.done or judge.hit is not None):
             return check
         if deadline.expired():
             if check is not None:
@@ -269,6 +423,8 @@ def tracker_wait_for(
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> list[Timeline]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
@@ -281,6 +437,9 @@ def tracker_wait_for(
     another object, and the wait for deletion of the first one succeeds.
     ``timeout=0`` checks once without waiting. Returns the targets' timelines.
     `baseline` (default: now) fixes the targets and where watching starts.
+    `fail_on` (signs, ``--for`` forms, predicates; any one) and `fail_fast`
+    (the catalogue's signs that cannot clear) end the wait at the first sign
+    with `kwait.errors.FailureSignError`.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
@@ -308,6 +467,7 @@ def tracker_wait_for(
         lambda ident: Matcher(predicate, [_holds(predicate)], identity=ident),
         select,
         start=base.start,
+        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
     )
     for obs in states:
         judge.feed(obs)
@@ -316,6 +476,8 @@ def tracker_wait_for(
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
         return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
+    if judge.hit is not None:
+        raise judge.sign_error("wait", deadline)
     raise _wait_failed(judge, predicate, deadline, name)
 
 
@@ -340,7 +502,7 @@ def _wait_failed(
 def _settled(judge: _Judge) -> bool:
     """True when every check passed, or one failed for good."""
     checks = [check for _, check in judge.checks.values()]
-    if any(c.outcome.done and not c.outcome.passed for c in checks):
+    if judge.hit is not None or any(c.outcome.done and not c.outcome.passed for c in checks):
         return True
     return bool(checks) and all(c.outcome.passed for c in checks)
 
@@ -356,6 +518,8 @@ def tracker_never(
     during: Timeout,
     name: str | None = None,
     baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
 
@@ -374,6 +538,7 @@ def tracker_never(
         name=name,
         text=f"never {predicate.description}",
         baseline=baseline,
+        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
     )
 
 
@@ -384,6 +549,8 @@ def tracker_consistently(
     during: Timeout,
     name: str | None = None,
     baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> None:
     """Assert `condition` holds for every target from now until `during` runs out.
 
@@ -394,7 +561,16 @@ def tracker_consistently(
     predicate = as_condition(condition)
     forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
-    _hold(tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline)
+    _hold(
+        tracker,
+        predicate,
+        forbidden,
+        during=during,
+        name=name,
+        text=text,
+        baseline=baseline,
+        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
+    )
 
 
 def _hold(
@@ -406,6 +582,7 @@ def _hold(
     name: str | None,
     text: str,
     baseline: Baseline | None,
+    signs: _Signs | None = None,
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
@@ -416,11 +593,20 @@ def _hold(
         lambda ident: Matcher(predicate, forbidden, identity=ident),
         lambda ident: _is(ident, wanted),
         start=(base := baseline or Baseline.now(tracker)).start,
+        signs=signs,
     )
     for obs in base.named(wanted):
         judge.feed(obs)
-    while not any(c.outcome.done for _, c in judge.checks.values()) and not deadline.expired():
+    while (
+        not any(c.outcome.done for _, c in judge.checks.values())
+        and judge.hit is None
+        and not deadline.expired()
+    ):
         judge.pump(deadline)
+    if judge.hit is not None and not any(
+        c.outcome.done and not c.outcome.passed for _, c in judge.checks.values()
+    ):
+        raise judge.sign_error("never", deadline, window=True)
     for _, check in judge.checks.values():
         if not check.outcome.done:
             check.close()
