@@ -311,7 +311,7 @@ class _Judge:
         if pair is not None:
             self.checks[ident.uid] = (ident, _Stopped(pair[1], hit))
         remaining = deadline.remaining()
-        offset = hit.entry.time - self.started
+        offset = hit.time - self.started
         end = "the end of the window" if window else "the timeout"
         saved = (
             f"stopped {format_seconds(remaining)} before {end}"
