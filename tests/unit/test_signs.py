@@ -279,7 +279,7 @@ def test_pod_failed_is_a_fail_fast_default(tracker_for: Any, clock: FakeClock) -
 
 
 def test_completed_without_ready_stops_a_ready_wait(tracker_for: Any, clock: FakeClock) -> None:
-    """kubectl issue 1451: a pod that completes without being Ready ends a Ready wait."""
+    """A pod that completes without being Ready ends a Ready wait (kubectl issue 1451)."""
     tracker = tracker_for(
         [pod(5, waiting="ContainerCreating")],
         Pause(2),
@@ -473,11 +473,11 @@ def test_fail_on_delete(tracker_for: Any, clock: FakeClock) -> None:
 
 def test_an_unknown_sign_name_lists_the_catalogue() -> None:
     """A typo in a sign name is an error that shows the names there are."""
-    with pytest.raises(ValueError, match="no failure sign named 'crashloop'.*crash-loop"):
+    with pytest.raises(ValueError, match=r"no failure sign named 'crashloop'.*crash-loop"):
         signs.as_sign("crashloop")
 
 
-def test_signs_of_another_kind_do_not_apply(tracker_for: Any, clock: FakeClock) -> None:
+def test_signs_of_another_kind_do_not_apply(tracker_for: Any) -> None:
     """job_failed() on a pod wait is ignored: the pod has no Job conditions to read."""
     failed_like = pod(11)
     failed_like["status"]["conditions"].append({"type": "Failed", "status": "True"})
@@ -498,7 +498,7 @@ def test_fail_fast_never_applies_signs_that_might_clear(tracker_for: Any, clock:
 
 
 def test_fail_fast_comes_from_the_environment(
-    tracker_for: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    tracker_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """KWAIT_FAIL_FAST=1 turns fail_fast on for waits that do not say; False still wins."""
     monkeypatch.setenv("KWAIT_FAIL_FAST", "1")
@@ -509,7 +509,7 @@ def test_fail_fast_comes_from_the_environment(
         tracker.wait_for("condition=Ready", timeout=1, fail_fast=False)
 
 
-def test_expect_transitions_and_never_take_fail_on(tracker_for: Any, clock: FakeClock) -> None:
+def test_expect_transitions_and_never_take_fail_on(tracker_for: Any) -> None:
     """Transitions and never-assertions stop on a sign too (the window's end is named)."""
     tracker = tracker_for(
         [pod(5, waiting="ContainerCreating")],
