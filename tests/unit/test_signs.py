@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -536,12 +537,18 @@ def test_either_tells_which_alternative_held(tracker_for: Any) -> None:
 
 
 def test_the_catalogue_documents_every_sign() -> None:
-    """Every sign says what it reads; fail_fast applies exactly those that cannot clear."""
+    """Every sign says what it reads and has a docs row; fail_fast takes those that cannot clear."""
+    page = (Path(__file__).parents[2] / "docs" / "fail-fast.md").read_text(encoding="utf-8")
     catalogue = signs.catalogue()
     for name, sign in catalogue.items():
         assert sign.reads
         assert sign.kinds
         assert signs.named(name).name == name
+        rows = [line for line in page.splitlines() if line.startswith(f"| `{name}` |")]
+        assert len(rows) == 1, f"docs/fail-fast.md has no row for {name}"
+        function = repr(sign).split("(")[0]
+        assert f"| `{function}(" in rows[0]
+        assert f"| {'no' if sign.might_clear else 'yes'} |" in rows[0], name
     assert {s.name for s in signs.defaults_for("Pod")} == {
         "pod-failed",
         "completed-without-ready",
