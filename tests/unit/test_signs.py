@@ -554,3 +554,19 @@ def test_the_catalogue_documents_every_sign() -> None:
         "completed-without-ready",
         "invalid-image-name",
     }
+
+
+def test_the_fail_fast_default_does_not_apply_to_never(
+    tracker_for: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pod that completes never was Ready: KWAIT_FAIL_FAST must not fail 'never Ready'."""
+    monkeypatch.setenv("KWAIT_FAIL_FAST", "1")
+    tracker = tracker_for(
+        [pod(5, waiting="ContainerCreating")],
+        Pause(2),
+        mod(pod(11, phase="Succeeded", terminated="Completed")),
+    )
+    tracker.expect_never("condition=Ready", during=30)
+    assert clock.monotonic() == pytest.approx(30.0)
+    with pytest.raises(kwait.errors.FailureSignError):
+        tracker.expect_never("condition=Ready", during=30, fail_fast=True)

@@ -525,7 +525,10 @@ def tracker_never(
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
     the end of the window. Targets: the named object, or every object the
-    tracker observes in the window.
+    tracker observes in the window. `fail_on` ends the window early with
+    `kwait.errors.FailureSignError`; `fail_fast` applies only when given as True
+    (never from ``KWAIT_FAIL_FAST``): a pod that fails does not break "never
+    Ready", so a suite-wide default must not turn it into a failure.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
@@ -538,7 +541,7 @@ def tracker_never(
         name=name,
         text=f"never {predicate.description}",
         baseline=baseline,
-        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
+        signs=_Signs(tracker, fail_on, fail_fast=bool(fail_fast)),
     )
 
 
@@ -555,7 +558,8 @@ def tracker_consistently(
     """Assert `condition` holds for every target from now until `during` runs out.
 
     A target that is deleted in the window violates it. Fails with
-    `kwait.errors.NeverViolatedError` on the first violating event.
+    `kwait.errors.NeverViolatedError` on the first violating event. `fail_on`
+    and `fail_fast` as in `tracker_never`.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
@@ -569,7 +573,7 @@ def tracker_consistently(
         name=name,
         text=text,
         baseline=baseline,
-        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
+        signs=_Signs(tracker, fail_on, fail_fast=bool(fail_fast)),
     )
 
 
