@@ -194,7 +194,9 @@ def expect_never(
     """Assert `condition` holds for no target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
-    the end of the window.
+    the end of the window; with `kwait.errors.FailureSignError` at the first sign of
+    `fail_on` (or, with an explicit ``fail_fast=True``, of the `kwait.signs` that
+    cannot clear; the ``KWAIT_FAIL_FAST`` default does not apply to windows).
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):
@@ -223,7 +225,7 @@ def expect_consistently(
     """Assert `condition` holds for every target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event
-    (a deletion violates it too).
+    (a deletion violates it too); `fail_on` and `fail_fast` as in `expect_never`.
     """
     __tracebackhide__ = True
     with _Session(target, name, options, act) as (tracker, base):

@@ -49,6 +49,8 @@ Annotations tune the timing (milliseconds; all may be 0):
     are both 0 stops after 3 cycles (it would otherwise never let time pass).
 ``kwait.dev/exit-code``
     The crash-looping container's exit code. Default 1.
+``kwait.dev/exit-reason``
+    With exit code 137, the termination reason instead of ``Error`` (``OOMKilled``).
 
 A pod being deleted gracefully has its containers stopped (exit 0, phase
 Succeeded) and is then deleted with grace 0, as the kubelet does. Pods whose

@@ -233,3 +233,28 @@ def test_unschedulable_pod_stops_after_its_grace_period(api: Any) -> None:
     )
     assert late < PROMPT
     assert err.message.startswith("unschedulable for 0.3 s: 0/1 nodes are available")
+
+
+def test_oom_killed_container_stops_the_wait(api: Any) -> None:
+    """A container killed with exit 137/OOMKilled stops a run-to-completion wait."""
+    core = client.CoreV1Api(api)
+    pod = broken_pod(
+        "hungry",
+        "crash-loop",
+        **{
+            "kwait.dev/exit-code": "137",
+            "kwait.dev/exit-reason": "OOMKilled",
+            "kwait.dev/run-ms": "50",
+            "kwait.dev/backoff-ms": "50",
+        },
+    )
+    err, late = stopped(
+        api,
+        "pods",
+        "hungry",
+        lambda: core.create_namespaced_pod("default", pod),
+        until="jsonpath={.status.phase}=Succeeded",
+        fail_on=signs.oom_killed(),
+    )
+    assert late < PROMPT
+    assert err.message == "container app OOMKilled (exit code 137)"
