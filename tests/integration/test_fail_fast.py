@@ -201,3 +201,68 @@ def test_unschedulable_pod_stops_after_the_grace_period(
     )
     assert err.message.startswith("unschedulable for ")
     assert "node(s) didn't match Pod's node affinity/selector" in err.message
+
+
+def test_available_wait_on_a_stuck_deployment_stops_at_its_progress_deadline(
+    staged: KubeCluster, kube_api_client: k8s.ApiClient, namespace: str
+) -> None:
+    """The Deployment controller gives up after progressDeadlineSeconds: the wait stops there."""
+    staged.require_control_plane()
+    pod = stages.pod_manifest("x", lifecycle="invalid-image", node=staged.node_name)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 1,
+            "progressDeadlineSeconds": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web", **pod["metadata"]["labels"]}},
+                "spec": pod["spec"],
+            },
+        },
+    }
+    apps = k8s.AppsV1Api(kube_api_client)
+    err, late = stopped(
+        kube_api_client,
+        "deployments",
+        "web",
+        namespace,
+        lambda: apps.create_namespaced_deployment(namespace, model(k8s.V1Deployment, deployment)),
+        until="condition=Available",
+        fail_on=signs.progress_deadline_exceeded(),
+    )
+    assert late < PROMPT
+    assert err.message.startswith("Deployment ProgressDeadlineExceeded: ")
+
+
+def test_bound_wait_on_a_claim_whose_class_is_missing_stops_on_its_events(
+    kube_cluster: KubeCluster, kube_api_client: k8s.ApiClient, namespace: str
+) -> None:
+    """The PV controller's ProvisioningFailed Events (read while the wait runs) stop it."""
+    kube_cluster.require_control_plane()
+    core = k8s.CoreV1Api(kube_api_client)
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "spec": {
+            "storageClassName": "kwait-no-such-class",
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+        },
+    }
+    err, _ = stopped(
+        kube_api_client,
+        "persistentvolumeclaims",
+        "data",
+        namespace,
+        lambda: core.create_namespaced_persistent_volume_claim(
+            namespace, model(k8s.V1PersistentVolumeClaim, claim)
+        ),
+        until="jsonpath={.status.phase}=Bound",
+        fail_on=signs.provisioning_failed(1, every=0.5),
+    )
+    assert "kwait-no-such-class" in err.message
+    assert err.message.startswith("PersistentVolumeClaim ProvisioningFailed (x")

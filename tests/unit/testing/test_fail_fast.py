@@ -258,3 +258,52 @@ def test_oom_killed_container_stops_the_wait(api: Any) -> None:
     )
     assert late < PROMPT
     assert err.message == "container app OOMKilled (exit code 137)"
+
+
+def test_provisioning_failed_reads_the_claims_events_over_http(api: Any) -> None:
+    """A ProvisioningFailed Event about the claim (listed by involvedObject.uid) stops it."""
+    core = client.CoreV1Api(api)
+
+    def act() -> None:
+        claim = core.create_namespaced_persistent_volume_claim(
+            "default",
+            {
+                "metadata": {"name": "data"},
+                "spec": {
+                    "storageClassName": "fast",
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            },
+        )
+        core.create_namespaced_event(
+            "default",
+            {
+                "metadata": {"name": "data.1"},
+                "involvedObject": {
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": "default",
+                    "name": "data",
+                    "uid": claim.metadata.uid,
+                },
+                "reason": "ProvisioningFailed",
+                "type": "Warning",
+                "count": 2,
+                "message": 'storageclass.storage.k8s.io "fast" not found',
+                "source": {"component": "persistentvolume-controller"},
+            },
+        )
+
+    err, late = stopped(
+        api,
+        "pvc",
+        "data",
+        act,
+        until="jsonpath={.status.phase}=Bound",
+        fail_on=signs.provisioning_failed(2, every=0.2),
+    )
+    assert late < PROMPT
+    assert err.message == (
+        "PersistentVolumeClaim ProvisioningFailed (x2): "
+        'storageclass.storage.k8s.io "fast" not found'
+    )
