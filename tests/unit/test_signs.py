@@ -570,3 +570,32 @@ def test_the_fail_fast_default_does_not_apply_to_never(
     assert clock.monotonic() == pytest.approx(30.0)
     with pytest.raises(kwait.errors.FailureSignError):
         tracker.expect_never("condition=Ready", during=30, fail_fast=True)
+
+
+def test_fail_fast_leaves_deletions_alone(
+    tracker_for: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pod that fails on its way out, or a failed pod waited out until deleted, is no sign."""
+    monkeypatch.setenv("KWAIT_FAIL_FAST", "1")
+    leaving = pod(11, phase="Failed", terminated="Error")
+    leaving["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    script = [Pause(1), mod(leaving), Pause(1), event("DELETED", leaving)]
+    tracker = tracker_for([pod(5, waiting="ImagePullBackOff")], *script)
+    [timeline] = tracker.wait_for("delete", timeout=TIMEOUT)
+    assert timeline.deleted
+    assert clock.monotonic() == pytest.approx(2.0)
+    # A Ready wait on such a pod ends at the deletion (kwait's own early stop), not on the
+    # Failed phase the kubelet wrote while stopping it.
+    again = tracker_for([pod(5, waiting="ImagePullBackOff")], *script)
+    with pytest.raises(kwait.errors.TransitionMismatchError) as err:
+        again.wait_for("condition=Ready", timeout=TIMEOUT)
+    assert not isinstance(err.value, kwait.errors.FailureSignError)
+    assert "deleted" in err.value.report.summary
+    # Waiting for a failed pod to be deleted (by a controller) is no failure either.
+    failed = tracker_for(
+        [pod(5, phase="Failed", terminated="Error")],
+        Pause(3),
+        event("DELETED", pod(12, phase="Failed", terminated="Error")),
+    )
+    [gone] = failed.wait_for("delete", timeout=TIMEOUT)
+    assert gone.deleted

@@ -128,13 +128,19 @@ class Baseline:
 
 
 class _Signs:
-    """The failure signs of one judging loop: one `SignCheck` per sign per identity."""
+    """The failure signs of one judging loop: one `SignCheck` per sign per identity.
+
+    The ``fail_fast`` signs (not those asked for with ``fail_on``) ignore an object
+    that is being deleted: on its way out a pod turns Succeeded or Failed, which says
+    nothing about whether what the test waited for could have happened.
+    """
 
     def __init__(self, tracker: Subject, fail_on: FailOn, *, fail_fast: bool | None) -> None:
         self.tracker = tracker
         self.explicit = as_signs(fail_on)
         self.fail_fast = fail_fast_default() if fail_fast is None else fail_fast
         self.checks: dict[str, tuple[Identity, list[SignCheck]]] = {}
+        self.implicit: set[int] = set()  # id() of the checks fail_fast added
 
     def __bool__(self) -> bool:
         return bool(self.explicit) or self.fail_fast
@@ -143,15 +149,22 @@ class _Signs:
         found = self.checks.get(identity.uid)
         if found is None:
             signs: list[Sign] = [s for s in self.explicit if s.applies_to(identity.kind)]
+            checks = [s.start() for s in signs]
             if self.fail_fast:
                 names = {s.name for s in signs}
-                signs += [s for s in defaults_for(identity.kind) if s.name not in names]
-            found = (identity, [s.start() for s in signs])
+                defaults = [s.start() for s in defaults_for(identity.kind) if s.name not in names]
+                self.implicit.update(id(c) for c in defaults)
+                checks += defaults
+            found = (identity, checks)
             self.checks[identity.uid] = found
         return found[1]
 
     def observe(self, obs: Observation) -> Hit | None:
+        meta = (obs.object or {}).get("metadata") or {}
+        leaving = bool(meta.get("deletionTimestamp")) if isinstance(meta, Mapping) else False
         for check in self.for_identity(obs.identity):
+            if leaving and id(check) in self.implicit:
+                continue
             hit = check.observe(obs)
             if hit is not None:
                 return hit
@@ -467,7 +480,12 @@ def tracker_wait_for(
         lambda ident: Matcher(predicate, [_holds(predicate)], identity=ident),
         select,
         start=base.start,
-        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
+        # Waiting for deletion: a failed object is still one to wait out, not a failure.
+        signs=_Signs(
+            tracker,
+            fail_on,
+            fail_fast=bool(fail_fast) if predicate is deleted() else fail_fast,
+        ),
     )
     for obs in states:
         judge.feed(obs)
