@@ -32,21 +32,13 @@ def stopped(
     api: k8s.ApiClient, resource: str, name: str, namespace: str, act: Any, **wait: Any
 ) -> tuple[kwait.errors.FailureSignError, float]:
     """Run a 120 s wait that must stop on a sign; return the error and its lateness (s)."""
-    clock = kwait.SystemClock()
     until = wait.pop("until", "condition=Ready")
-    start = clock.monotonic()
-    with pytest.raises(kwait.errors.FailureSignError) as err:
-        kwait.wait_for(
-            resource,
-            name,
-            namespace=namespace,
-            api_client=api,
-            until=until,
-            act=act,
-            timeout=TIMEOUT,
-            **wait,
-        )
-    late = (clock.monotonic() - start) - err.value.offset
+    with kwait.track(resource, name, namespace=namespace, api_client=api) as tracker:
+        act()
+        start = tracker.clock.monotonic()  # the wait's start, which offsets count from
+        with pytest.raises(kwait.errors.FailureSignError) as err:
+            tracker.wait_for(until, timeout=TIMEOUT, **wait)
+        late = (tracker.clock.monotonic() - start) - err.value.offset
     print(f"\n{err.value.report.summary}")  # noqa: T201 - the figure this test is about
     return err.value, late
 

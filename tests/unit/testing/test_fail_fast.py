@@ -86,16 +86,13 @@ def stopped(
 
     Lateness: the seconds from the sign's observation to the stop.
     """
-    clock = kwait.SystemClock()
     until = wait.pop("until", "condition=Ready")
-    start = clock.monotonic()
-    with pytest.raises(kwait.errors.FailureSignError) as err:
-        kwait.wait_for(
-            resource, name, api_client=api, until=until, act=act, timeout=TIMEOUT, **wait
-        )
-    end = clock.monotonic()
-    # offset is measured from the wait's start, which is after tracking began: <= end - start
-    late = (end - start) - err.value.offset
+    with kwait.track(resource, name, api_client=api) as tracker:
+        act()
+        start = tracker.clock.monotonic()  # the wait's start, which offsets count from
+        with pytest.raises(kwait.errors.FailureSignError) as err:
+            tracker.wait_for(until, timeout=TIMEOUT, **wait)
+        late = (tracker.clock.monotonic() - start) - err.value.offset
     assert err.value.saved > TIMEOUT - 10
     return err.value, late
 
