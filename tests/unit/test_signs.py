@@ -599,3 +599,29 @@ def test_fail_fast_leaves_deletions_alone(
     )
     [gone] = failed.wait_for("delete", timeout=TIMEOUT)
     assert gone.deleted
+
+
+def test_a_sign_on_one_of_several_targets_ends_the_wait_and_leads_the_report(
+    clock: FakeClock,
+) -> None:
+    """A selector wait on two pods: the one that shows a sign is reported first."""
+
+    def named(name: str, uid: str, rv: int, **c: Any) -> dict[str, Any]:
+        obj = pod(rv, **c)
+        obj["metadata"].update(name=name, uid=uid)
+        return obj
+
+    source = ScriptedSource(clock, "pods in namespace 'ci' with labelSelector 'app=web'")
+    source.add_list(
+        [named("web-0", "u-0", 5, phase="Running", ready=True), named("web-1", "u-1", 6)], "10"
+    )
+    source.add_watch(
+        Pause(2), mod(named("web-1", "u-1", 11, waiting="InvalidImageName", message="bad")), Hang()
+    )
+    tracker = kwait.Tracker(source=source, clock=clock)
+    with tracker, pytest.raises(kwait.errors.FailureSignError) as err:
+        tracker.wait_for("condition=Ready", timeout=TIMEOUT, fail_fast=True)
+    assert clock.monotonic() == pytest.approx(2.0)
+    report = err.value.report
+    assert [o.identity.name for o in report.objects] == ["web-1", "web-0"]
+    assert report.summary.startswith("pod/ci/web-1 (uid u-1): container app InvalidImageName: bad")
