@@ -625,3 +625,17 @@ def test_a_sign_on_one_of_several_targets_ends_the_wait_and_leads_the_report(
     report = err.value.report
     assert [o.identity.name for o in report.objects] == ["web-1", "web-0"]
     assert report.summary.startswith("pod/ci/web-1 (uid u-1): container app InvalidImageName: bad")
+
+
+def test_the_first_observation_decides_even_within_one_batch(
+    tracker_for: Any, clock: FakeClock
+) -> None:
+    """A sign followed at once by the awaited state (no time between): the sign came first."""
+    tracker = tracker_for(
+        [pod(5, waiting="ContainerCreating")],
+        Pause(1),
+        mod(pod(11, phase="Running", restarts=1, last="OOMKilled")),
+        mod(pod(12, phase="Running", ready=True, restarts=1, last="OOMKilled")),
+    )
+    err = stops(tracker, clock, fail_on=signs.oom_killed())
+    assert err.resource_version == "11"

@@ -258,6 +258,8 @@ class _Judge:
         return pair[1]
 
     def feed(self, entry: Entry) -> None:
+        if self.hit is not None:
+            return  # a sign ended the expectation: what came after it does not count
         if isinstance(entry, Reconnect):
             self.reconnects.append(entry)
         elif isinstance(entry, Observation):
