@@ -9,8 +9,9 @@ The top level holds what a test uses every day: trackers, the expectation
 functions, timeline types, the pattern combinators, the clock and deadlines,
 and the base errors. The rest lives in public submodules: `kwait.states`
 (state functions), `kwait.errors`, `kwait.matchers`, `kwait.reports`,
-`kwait.retry`, `kwait.watch`, `kwait.typing`, and `kwait.testing` (fake API
-server, scripted sources, `FakeClock`, pytest fixtures).
+`kwait.retry`, `kwait.signs` (failure signs), `kwait.watch`, `kwait.typing`,
+and `kwait.testing` (fake API server, scripted sources, `FakeClock`, pytest
+fixtures).
 
 >>> import kwait
 >>> kwait.in_order("ErrImagePull", kwait.at_least(1, "ImagePullBackOff"))
@@ -20,7 +21,7 @@ in_order('ErrImagePull', at_least(1, 'ImagePullBackOff'))
 from __future__ import annotations
 
 # The public submodules, so `kwait.states.phase()` works after `import kwait`.
-from kwait import errors, matchers, reports, retry, states, typing, watch  # noqa: F401
+from kwait import errors, matchers, reports, retry, signs, states, typing, watch  # noqa: F401
 from kwait._api import (
     expect_consistently,
     expect_count,

@@ -23,6 +23,7 @@ from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Baseline,
     Condition,
+    FailOn,
     Order,
     as_condition,
     check_until,
@@ -104,6 +105,8 @@ def expect_transitions(
     pattern: PatternLike,
     act: Callable[[], object] | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> Timeline:
     """Assert the path an object takes through its states, in one call.
@@ -115,7 +118,10 @@ def expect_transitions(
     object's `kwait.Timeline` the moment the pattern matches. Raises
     `kwait.errors.TransitionMismatchError` the moment it no longer can,
     `kwait.errors.UndecidableError` when the answer depends on a gap, and
-    `kwait.WaitTimeoutError` at the deadline.
+    `kwait.WaitTimeoutError` at the deadline. `fail_on` (failure signs,
+    ``--for`` forms, predicates; any one) and `fail_fast` (the `kwait.signs`
+    that cannot clear by themselves) stop it at the first sign with
+    `kwait.errors.FailureSignError`.
 
     Example::
 
@@ -149,7 +155,15 @@ def expect_transitions(
     Matcher(state, pattern)  # refuse a bad state function or pattern before anything starts
     check_timeout(timeout)
     with _Session(target, name, options, act) as (tracker, _):
-        return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
+        return tracker_expect_transitions(
+            tracker,
+            state,
+            pattern,
+            name=name,
+            timeout=timeout,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def wait_for(
@@ -161,6 +175,8 @@ def wait_for(
     timeout: Timeout = DEFAULT_TIMEOUT,
     order: Order | None = None,
     follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> list[Timeline]:
     """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does.
@@ -178,7 +194,11 @@ def wait_for(
     kubectl does, for StatefulSet pods) instead of failing the wait. Returns the
     targets' timelines; raises `kwait.WaitTimeoutError` (with the story) or
     `kwait.errors.TransitionMismatchError` when the object was deleted or reached a
-    terminal state first.
+    terminal state first, or `kwait.errors.FailureSignError` at the first
+    failure sign of `fail_on` (signs, ``--for`` forms, predicates; any one) or,
+    with `fail_fast` (default: ``KWAIT_FAIL_FAST``), of the `kwait.signs` that
+    cannot clear by themselves; ``kwait.states.either(...)`` as `until` is "any of
+    them", and its ``which(timeline)`` says which one held.
 
     With a scripted source (``None`` target, ``source=``), as a unit test would:
 
@@ -208,6 +228,8 @@ def wait_for(
             timeout=timeout,
             baseline=base,
             follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
         )
 
 
@@ -218,12 +240,16 @@ def expect_never(
     condition: Condition,
     during: Timeout,
     act: Callable[[], object] | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
-    the end of the window.
+    the end of the window; with `kwait.errors.FailureSignError` at the first sign of
+    `fail_on` (or, with an explicit ``fail_fast=True``, of the `kwait.signs` that
+    cannot clear; the ``KWAIT_FAIL_FAST`` default does not apply to windows).
 
     With a scripted source; the fake clock makes the 60 s pass at once:
 
@@ -246,7 +272,15 @@ def expect_never(
     as_condition(condition)
     check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
-        tracker_never(tracker, condition, during=during, name=name, baseline=base)
+        tracker_never(
+            tracker,
+            condition,
+            during=during,
+            name=name,
+            baseline=base,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def expect_consistently(
@@ -256,12 +290,14 @@ def expect_consistently(
     condition: Condition,
     during: Timeout,
     act: Callable[[], object] | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
     **options: Unpack[TrackOptions],
 ) -> None:
     """Assert `condition` holds for every target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event
-    (a deletion violates it too).
+    (a deletion violates it too); `fail_on` and `fail_fast` as in `expect_never`.
 
     With a scripted source; the fake clock makes the 60 s pass at once:
 
@@ -284,7 +320,15 @@ def expect_consistently(
     as_condition(condition)
     check_timeout(during, "during", finite=True)
     with _Session(target, name, options, act) as (tracker, base):
-        tracker_consistently(tracker, condition, during=during, name=name, baseline=base)
+        tracker_consistently(
+            tracker,
+            condition,
+            during=during,
+            name=name,
+            baseline=base,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
 
 def expect_count(

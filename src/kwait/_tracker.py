@@ -37,6 +37,7 @@ from kwait._time.protocol import Clock, check_clock
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
+    FailOn,
     Order,
     as_condition,
     check_until,
@@ -462,13 +463,23 @@ class Tracker:
         *,
         name: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> Timeline:
         """Assert the object's path through its states (see `kwait.expect_transitions`)."""
         __tracebackhide__ = True
         Matcher(state, pattern)  # refuse a bad state function or pattern at the call
         check_timeout(timeout)
         self._require_started("expect_transitions")
-        return tracker_expect_transitions(self, state, pattern, name=name, timeout=timeout)
+        return tracker_expect_transitions(
+            self,
+            state,
+            pattern,
+            name=name,
+            timeout=timeout,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
 
     def wait_for(
         self,
@@ -478,8 +489,13 @@ class Tracker:
         timeout: Timeout = DEFAULT_TIMEOUT,
         order: Order | None = None,
         follow_replacement: bool = False,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> list[Timeline]:
-        """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`)."""
+        """Wait with ``kubectl wait`` semantics (see `kwait.wait_for`).
+
+        `fail_on` and `fail_fast` stop it at the first failure sign (see `kwait.signs`).
+        """
         __tracebackhide__ = True
         check_until(until, order)
         check_timeout(timeout)
@@ -491,27 +507,45 @@ class Tracker:
             name=name,
             timeout=timeout,
             follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
         )
 
     def expect_never(
-        self, condition: Condition, *, during: Timeout, name: str | None = None
+        self,
+        condition: Condition,
+        *,
+        during: Timeout,
+        name: str | None = None,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> None:
         """Assert `condition` never holds in the window (see `kwait.expect_never`)."""
         __tracebackhide__ = True
         as_condition(condition)
         check_timeout(during, "during", finite=True)
         self._require_started("expect_never")
-        tracker_never(self, condition, during=during, name=name)
+        tracker_never(
+            self, condition, during=during, name=name, fail_on=fail_on, fail_fast=fail_fast
+        )
 
     def expect_consistently(
-        self, condition: Condition, *, during: Timeout, name: str | None = None
+        self,
+        condition: Condition,
+        *,
+        during: Timeout,
+        name: str | None = None,
+        fail_on: FailOn = None,
+        fail_fast: bool | None = None,
     ) -> None:
         """Assert `condition` always holds in the window (see `kwait.expect_consistently`)."""
         __tracebackhide__ = True
         as_condition(condition)
         check_timeout(during, "during", finite=True)
         self._require_started("expect_consistently")
-        tracker_consistently(self, condition, during=during, name=name)
+        tracker_consistently(
+            self, condition, during=during, name=name, fail_on=fail_on, fail_fast=fail_fast
+        )
 
     def expect_count(
         self,

@@ -29,6 +29,7 @@ from kwait._publish import publish
 from kwait._time.backoff import BackoffExhaustedError
 from kwait._verdict.failures import (
     CountMismatchError,
+    FailureSignError,
     NeverViolatedError,
     TransitionMismatchError,
     UndecidableError,
@@ -46,6 +47,7 @@ __all__ = [
     "ConfigError",
     "CountMismatchError",
     "ExpiredError",
+    "FailureSignError",
     "JSONPathError",
     "NeverViolatedError",
     "StateFunctionError",

@@ -11,6 +11,9 @@ marker line. A pod on a kwok-managed node picks its lifecycle with a label:
 ``image-pull-failure``     ContainerCreating -> ErrImagePull <-> ImagePullBackOff, forever
 ``crash-loop``             Running -> exit 1 -> restart -> CrashLoopBackOff -> restart ...
 ``complete``               Running -> exit 0 -> Succeeded (Job-like pods)
+``complete-unready``       ContainerCreating -> exit 0 -> Succeeded, never Ready
+``invalid-image``          ContainerCreating -> InvalidImageName, for good
+``config-error``           ContainerCreating -> CreateContainerConfigError, for good
 ========================  ==================================================================
 
 Every pod, whatever its label, is deleted gracefully: containers stop, the pod turns
@@ -42,7 +45,15 @@ __all__ = [
 
 STAGES_DIR = Path(__file__).parent / "stages"
 LIFECYCLE_LABEL = "kwait.dev/lifecycle"
-LIFECYCLES = ("normal", "image-pull-failure", "crash-loop", "complete")
+LIFECYCLES = (
+    "normal",
+    "image-pull-failure",
+    "crash-loop",
+    "complete",
+    "complete-unready",
+    "invalid-image",
+    "config-error",
+)
 
 #: Timing annotations (Go durations) and what they set; defaults in parentheses.
 ANNOTATIONS: Mapping[str, str] = {
@@ -53,6 +64,7 @@ ANNOTATIONS: Mapping[str, str] = {
     "kwait.dev/exit-code": "crash-loop/complete: the exit code, as a string (1 / 0)",
     "kwait.dev/crash-loop-backoff-duration": "time in CrashLoopBackOff (1s)",
     "kwait.dev/termination-duration": "deletion requested -> containers stopped (kwait.dev/delay)",
+    "kwait.dev/waiting-message": 'config-error: the waiting message (secret "db" not found)',
 }
 
 #: The node the harness creates for kwok to manage.

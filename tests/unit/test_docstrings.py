@@ -18,6 +18,7 @@ PUBLISHED = {
     "kwait.matchers",
     "kwait.reports",
     "kwait.retry",
+    "kwait.signs",
     "kwait.states",
     "kwait.testing",
     "kwait.typing",

@@ -25,6 +25,7 @@ PUBLIC_MODULES = [
     "kwait.matchers",
     "kwait.reports",
     "kwait.retry",
+    "kwait.signs",
     "kwait.states",
     "kwait.testing",
     "kwait.typing",

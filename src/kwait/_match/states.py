@@ -46,6 +46,7 @@ from kwait._watch.objects import maybe_raw
 __all__ = [
     "DELETED",
     "DeletedType",
+    "Either",
     "JSONPathError",
     "Predicate",
     "State",
@@ -55,6 +56,7 @@ __all__ = [
     "condition_status",
     "container_state",
     "deleted",
+    "either",
     "exists",
     "field",
     "field_equals",
@@ -1392,3 +1394,74 @@ def parse_for(spec: str) -> Predicate:  # noqa: C901 - one branch per kubectl fo
     if not spec:
         raise _for_error(spec, "it is empty")
     raise _for_error(spec, "not a --for form", _suggest_for(spec))
+
+
+# ---------------------------------------------------------------- alternatives
+
+
+class Either(Predicate):
+    """Alternatives: true when any holds, and `which` says which one.
+
+    Build it with `either`. As a wait's ``until=`` it ends the wait at the first
+    state where one alternative holds; read which one from the result.
+
+    >>> from kwait.states import either
+    >>> done = either("condition=Complete", "condition=Failed")
+    >>> done.alternatives
+    (condition('Complete'), condition('Failed'))
+    """
+
+    __slots__ = ("alternatives",)
+
+    def __init__(self, alternatives: Sequence[Predicate]) -> None:
+        combined = alternatives[0]
+        for alt in alternatives[1:]:
+            combined = combined | alt
+        self.alternatives: tuple[Predicate, ...] = tuple(alternatives)
+        shown = ", ".join(repr(a) for a in alternatives)
+        super().__init__(
+            combined,
+            "either " + " or ".join(a.description for a in alternatives),
+            terminal=combined.is_terminal,
+            on_deleted=combined(DELETED),
+            name=f"either({shown})",
+            reads_objects=combined.reads_objects,
+        )
+
+    def which(self, target: Any) -> Predicate | None:
+        """The first alternative that holds for `target`, or None.
+
+        `target` is a raw object, `DELETED`, an `Observation`, or a `Timeline`
+        (its last observation; what `kwait.wait_for` returns).
+        """
+        obj: Any = target
+        last = getattr(target, "last", None) if not isinstance(target, Mapping) else None
+        if last is not None or hasattr(target, "observations"):
+            obj = last
+        if obj is not None and hasattr(obj, "resource_version"):
+            obj = DELETED if obj.type == "DELETED" else obj.object
+        if obj is None:
+            return None
+        for alt in self.alternatives:
+            if alt(obj) is True:
+                return alt
+        return None
+
+
+def either(*conditions: str | Callable[[Any], Any]) -> Either:
+    """Any one of several conditions (``--for`` forms or predicates), telling which held.
+
+    A list for ``until=`` means "each of them" (in turn, for kubectl's ``--for`` strings);
+    `either` is the explicit "any of".
+
+    >>> done = either("condition=Complete", "condition=Failed")
+    >>> job = {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}
+    >>> done(job), done.which(job)
+    (True, condition('Failed'))
+    >>> done.description
+    'either condition Complete=true or condition Failed=true'
+    """
+    if not conditions:
+        raise ValueError("either() needs at least one condition")
+    parts = [parse_for(c) if isinstance(c, str) else as_predicate(c) for c in conditions]
+    return Either(parts)

@@ -5,6 +5,7 @@
     KwaitError
     └── ExpectationError             an expectation about objects' states failed
         ├── TransitionMismatchError  a pattern became impossible (fail-fast)
+        │   └── FailureSignError     a failure sign (``fail_on=``, ``fail_fast``) showed
         ├── WaitTimeoutError         the deadline passed first (also a TimeoutError)
         ├── NeverViolatedError       a never/consistently assertion saw a violation
         ├── CountMismatchError       a change count is outside its bounds
@@ -23,6 +24,7 @@ from kwait._verdict.report import Report
 __all__ = [
     "CountMismatchError",
     "ExpectationError",
+    "FailureSignError",
     "NeverViolatedError",
     "TransitionMismatchError",
     "UndecidableError",
@@ -68,6 +70,50 @@ class TransitionMismatchError(ExpectationError):
     >>> issubclass(TransitionMismatchError, kwait.ExpectationError)
     True
     """
+
+
+class FailureSignError(TransitionMismatchError):
+    """A failure sign showed: the wait stopped at once instead of at its timeout.
+
+    Raised by ``fail_on=`` and ``fail_fast`` (see `kwait.signs`). It is a
+    `TransitionMismatchError`, like kwait's other early stops (a deletion, a
+    terminal state). The report's summary puts the sign first::
+
+        pod/ci/web-0: container app CreateContainerConfigError: secret "db" not
+        found (rv 1234, +0.8 s); stopped 119.2 s before the timeout
+
+    >>> from kwait._verdict.report import Report
+    >>> err = FailureSignError(Report("wait", "job/ci/x: ...", details={
+    ...     "sign": "job-failed", "sign_message": "Job condition Failed",
+    ...     "resource_version": "42", "offset": 0.5, "saved": 119.5}))
+    >>> err.sign, err.resource_version, err.saved
+    ('job-failed', '42', 119.5)
+    """
+
+    @property
+    def sign(self) -> str:
+        """The name of the sign that showed (``job-failed``, or a predicate's description)."""
+        return str(self.report.details.get("sign", ""))
+
+    @property
+    def message(self) -> str:
+        """What was seen, e.g. ``container app InvalidImageName: ...``."""
+        return str(self.report.details.get("sign_message", ""))
+
+    @property
+    def resource_version(self) -> str:
+        """The resourceVersion of the observation that showed the sign."""
+        return str(self.report.details.get("resource_version", ""))
+
+    @property
+    def offset(self) -> float:
+        """Seconds from the start of the wait to that observation (negative: before it)."""
+        return float(self.report.details.get("offset", 0.0))
+
+    @property
+    def saved(self) -> float:
+        """Seconds left before the timeout (or end of the window) when the wait stopped."""
+        return float(self.report.details.get("saved", 0.0))
 
 
 class WaitTimeoutError(ExpectationError, TimeoutError):

@@ -10,7 +10,9 @@ the timeline, the pattern's progress, the object's Events and its last state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -19,11 +21,20 @@ from kwait._errors import KwaitError
 from kwait._match.counting import CountMatcher
 from kwait._match.matcher import Matcher
 from kwait._match.pattern import Pattern, PatternLike, never
+from kwait._match.signs import (
+    Hit,
+    Sign,
+    SignCheck,
+    SignLike,
+    as_signs,
+    defaults_for,
+    fail_fast_default,
+)
 from kwait._match.states import Predicate, State, as_predicate, deleted, parse_for
-from kwait._match.verdict import Check, Status
+from kwait._match.verdict import Check, Outcome, Progress, Status
 from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
-from kwait._verdict.failures import error_for
+from kwait._verdict.failures import FailureSignError, error_for
 from kwait._verdict.report import Report, ReportKind, object_report
 from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect, Recorder, Timeline
 
@@ -31,6 +42,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Baseline",
     "Condition",
+    "FailOn",
     "Subject",
     "all_of",
     "as_condition",
@@ -47,6 +59,10 @@ __all__ = [
 
 Condition = str | Predicate | Callable[[Any], Any]
 """What `wait_for` accepts: a kubectl ``--for`` string or a predicate."""
+
+FailOn = SignLike | Iterable[SignLike] | None
+"""What ``fail_on=`` accepts: a failure sign, a ``--for`` string, a catalogue name, a
+predicate, or several of them (any one ends the wait)."""
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a wait takes by default, as ``kubectl wait``."""
@@ -150,6 +166,8 @@ def tracker_wait_until(
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
     follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> list[Timeline]:
     """`tracker_wait_for` for one condition or a list, in the `wait_order` asked for."""
     __tracebackhide__ = True
@@ -162,6 +180,8 @@ def tracker_wait_until(
             timeout=timeout,
             baseline=baseline,
             follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
         )
     if wait_order(until, order) == "sequence":
         return tracker_wait_for_each(
@@ -171,6 +191,8 @@ def tracker_wait_until(
             timeout=timeout,
             baseline=baseline,
             follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
         )
     return tracker_wait_for(
         tracker,
@@ -179,6 +201,8 @@ def tracker_wait_until(
         timeout=timeout,
         baseline=baseline,
         follow_replacement=follow_replacement,
+        fail_on=fail_on,
+        fail_fast=fail_fast,
     )
 
 
@@ -223,6 +247,105 @@ class Baseline:
         return [o for o in self.present if _is(o.identity, wanted)]
 
 
+class _Signs:
+    """The failure signs of one judging loop: one `SignCheck` per sign per identity.
+
+    The ``fail_fast`` signs (not those asked for with ``fail_on``) ignore an object
+    that is being deleted: on its way out a pod turns Succeeded or Failed, which says
+    nothing about whether what the test waited for could have happened.
+    """
+
+    def __init__(self, tracker: Subject, fail_on: FailOn, *, fail_fast: bool | None) -> None:
+        self.tracker = tracker
+        self.explicit = as_signs(fail_on)
+        self.fail_fast = fail_fast_default() if fail_fast is None else fail_fast
+        self.checks: dict[str, tuple[Identity, list[SignCheck]]] = {}
+        self.implicit: set[int] = set()  # id() of the checks fail_fast added
+
+    def __bool__(self) -> bool:
+        return bool(self.explicit) or self.fail_fast
+
+    def for_identity(self, identity: Identity) -> list[SignCheck]:
+        found = self.checks.get(identity.uid)
+        if found is None:
+            signs: list[Sign] = [s for s in self.explicit if s.applies_to(identity.kind)]
+            checks = [s.start() for s in signs]
+            if self.fail_fast:
+                names = {s.name for s in signs}
+                defaults = [s.start() for s in defaults_for(identity.kind) if s.name not in names]
+                self.implicit.update(id(c) for c in defaults)
+                checks += defaults
+            found = (identity, checks)
+            self.checks[identity.uid] = found
+        return found[1]
+
+    def observe(self, obs: Observation) -> Hit | None:
+        meta = (obs.object or {}).get("metadata") or {}
+        leaving = bool(meta.get("deletionTimestamp")) if isinstance(meta, Mapping) else False
+        for check in self.for_identity(obs.identity):
+            if leaving and id(check) in self.implicit:
+                continue
+            hit = check.observe(obs)
+            if hit is not None:
+                return hit
+        return None
+
+    def next_due(self) -> float | None:
+        dues = [
+            due
+            for _, checks in self.checks.values()
+            for check in checks
+            if (due := check.due()) is not None
+        ]
+        return min(dues, default=None)
+
+    def wake(self, now: float) -> Hit | None:
+        """Run the checks whose time has come (grace periods, Events to list)."""
+        for identity, checks in self.checks.values():
+            for check in checks:
+                due = check.due()
+                if due is None or due > now:
+                    continue
+                if check.sign.needs_events:
+                    hit = check.events(self.tracker.events_for(identity), now)
+                else:
+                    hit = check.tick(now)
+                if hit is not None:
+                    return hit
+        return None
+
+
+class _Stopped:
+    """A check a failure sign stopped: its verdict is the sign; the rest is the check's."""
+
+    def __init__(self, check: Check, hit: Hit) -> None:
+        self.check = check
+        self._outcome = Outcome(
+            Status.IMPOSSIBLE, f"failure sign {hit.sign}: {hit.message}", hit.entry
+        )
+
+    @property
+    def state(self) -> State:
+        return self.check.state
+
+    @property
+    def outcome(self) -> Outcome:
+        return self._outcome
+
+    def describe(self) -> str:
+        return self.check.describe()
+
+    def progress(self) -> Progress:
+        return self.check.progress()
+
+    def feed(self, entry: Entry) -> Outcome:
+        del entry
+        return self._outcome
+
+    def close(self) -> Outcome:
+        return self._outcome
+
+
 class _Judge:
     """Feed a tracker's entries to one check per selected identity."""
 
@@ -233,6 +356,7 @@ class _Judge:
         select: Callable[[Identity], bool],
         *,
         start: int = 0,
+        signs: _Signs | None = None,
     ) -> None:
         self.tracker = tracker
         self.factory = factory
@@ -243,6 +367,9 @@ class _Judge:
         # Decided checks, counted as they decide: "is every target settled" is O(1).
         self.passed = 0
         self.failed = 0
+        self.signs = signs or None
+        self.hit: Hit | None = None
+        self.started = tracker.clock.monotonic()
 
     def check_for(self, identity: Identity) -> Check | None:
         pair = self.checks.get(identity.uid)
@@ -264,12 +391,17 @@ class _Judge:
                 self.failed += 1
 
     def feed(self, entry: Entry) -> None:
+        if self.hit is not None:
+            return  # a sign ended the expectation: what came after it does not count
         if isinstance(entry, Reconnect):
             self.reconnects.append(entry)
         elif isinstance(entry, Observation):
             check = self.check_for(entry.identity)
             if check is not None:
                 self._feed_check(check, entry)
+                # A state that meets the expectation wins over a sign in the same state.
+                if self.signs is not None and self.hit is None and not check.outcome.passed:
+                    self.hit = self.signs.observe(entry)
         elif isinstance(entry, Gap):
             for identity in entry.changed:
                 check = self.check_for(identity)
@@ -279,17 +411,25 @@ class _Judge:
     @property
     def settled(self) -> bool:
         """True when every check passed, or one failed for good (O(1): counted on feed)."""
-        return self.failed > 0 or (bool(self.checks) and self.passed == len(self.checks))
+        if self.hit is not None or self.failed > 0:
+            return True
+        return bool(self.checks) and self.passed == len(self.checks)
 
     def pump(self, deadline: Deadline) -> None:
         """Feed what is recorded; wait (on the clock) until something new or the deadline."""
         __tracebackhide__ = True
         remaining = deadline.remaining()
         timeout = None if remaining == float("inf") else max(0.0, remaining)
+        due = self.signs.next_due() if self.signs is not None else None
+        if due is not None:
+            until_due = max(0.0, due - self.tracker.clock.monotonic())
+            timeout = until_due if timeout is None else min(timeout, until_due)
         new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
         self.cursor += len(new)
         for entry in new:
             self.feed(entry)
+        if self.signs is not None and self.hit is None:
+            self.hit = self.signs.wake(self.tracker.clock.monotonic())
         if not new and self.tracker.recorder.closed and not deadline.expired():
             error = self.tracker.recorder.error
             if error is not None:
@@ -314,6 +454,39 @@ class _Judge:
             for ident, check in failing + passing
         )
         return Report(kind, summary, objects, dict(details or {}))
+
+    def sign_error(
+        self, kind: ReportKind, deadline: Deadline, *, window: bool = False
+    ) -> Exception:
+        """The `FailureSignError` for the sign that stopped this loop: the sign first."""
+        hit = self.hit
+        assert hit is not None  # noqa: S101 - only called once a sign showed
+        ident = hit.entry.identity
+        pair = self.checks.get(ident.uid)
+        if pair is not None:
+            self.checks[ident.uid] = (ident, _Stopped(pair[1], hit))
+        remaining = deadline.remaining()
+        offset = hit.time - self.started
+        end = "the end of the window" if window else "the timeout"
+        saved = (
+            f"stopped {format_seconds(remaining)} before {end}"
+            if not math.isinf(remaining)
+            else "stopped (no timeout)"
+        )
+        summary = (
+            f"{ident}: {hit.message} (rv {hit.entry.resource_version}, {offset:+.1f} s); {saved}"
+        )
+        details = {
+            "timeout" if not window else "window": deadline.describe(),
+            "sign": hit.sign,
+            "sign_message": hit.message,
+            "resource_version": hit.entry.resource_version,
+            "offset": offset,
+            "saved": remaining,
+        }
+        report = self.report(kind, summary, details)
+        ordered = sorted(report.objects, key=lambda o: o.identity.uid != ident.uid)
+        return FailureSignError(dataclasses.replace(report, objects=tuple(ordered)))
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:
@@ -348,6 +521,8 @@ def tracker_expect_transitions(
     *,
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> Timeline:
     """Assert the path an object takes: its distinct states must match `pattern`.
 
@@ -356,7 +531,8 @@ def tracker_expect_transitions(
     timeline the moment the pattern matches; raises
     `kwait.errors.TransitionMismatchError` the moment it cannot (a forbidden state,
     a deletion, a terminal state), `kwait.errors.UndecidableError` when the answer
-    depends on a gap, and `kwait.WaitTimeoutError` at the deadline.
+    depends on a gap, and `kwait.WaitTimeoutError` at the deadline. `fail_on`
+    and `fail_fast` stop it at the first failure sign (`kwait.errors.FailureSignError`).
     """
     __tracebackhide__ = True
     check_name("name", name)
@@ -365,8 +541,11 @@ def tracker_expect_transitions(
         tracker,
         lambda identity: Matcher(state, pattern, identity=identity),
         _named(tracker, name),
+        signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
     )
     check = _run_until_decided(judge, deadline)
+    if judge.hit is not None:
+        raise judge.sign_error("transitions", deadline)
     if check is not None and check.outcome.passed:
         ident = next(iter(judge.checks.values()))[0]
         return tracker.recorder.timeline_of(ident)
@@ -385,7 +564,7 @@ def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
     while True:
         judge.pump(deadline)
         check = next(iter(judge.checks.values()))[1] if judge.checks else None
-        if check is not None and check.outcome.done:
+        if check is not None and (check.outcome.done or judge.hit is not None):
             return check
         if deadline.expired():
             if check is not None:
@@ -408,6 +587,8 @@ def tracker_wait_for(
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
     follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> list[Timeline]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
@@ -427,6 +608,10 @@ def tracker_wait_for(
     `follow_replacement`, a named object that is deleted while its wait is
     pending does not fail the wait: it goes on with the next object of that
     name (a StatefulSet pod replaced by its controller), as kubectl does.
+
+    `fail_on` (signs, ``--for`` forms, predicates; any one) and `fail_fast`
+    (the catalogue's signs that cannot clear) end the wait at the first sign
+    with `kwait.errors.FailureSignError`.
     """
     __tracebackhide__ = True
     check_name("name", name)
@@ -434,7 +619,16 @@ def tracker_wait_for(
     deadline = as_deadline(timeout, clock=tracker.clock)
     base = baseline or Baseline.now(tracker)
     while True:
-        result = _wait_once(tracker, predicate, name, deadline, base, follow=follow_replacement)
+        result = _wait_once(
+            tracker,
+            predicate,
+            name,
+            deadline,
+            base,
+            follow=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
         if isinstance(result, list):
             return result
         base = Baseline.now(tracker)  # the named object was replaced: follow the name
@@ -470,6 +664,8 @@ def _wait_once(
     base: Baseline,
     *,
     follow: bool,
+    fail_on: FailOn,
+    fail_fast: bool | None,
 ) -> list[Timeline] | None:
     """One wait from `base`; None when the named object was deleted and is to be followed."""
     __tracebackhide__ = True
@@ -494,6 +690,12 @@ def _wait_once(
         lambda ident: Matcher(predicate, [_holds(predicate)], identity=ident),
         select,
         start=base.start,
+        # Waiting for deletion: a failed object is still one to wait out, not a failure.
+        signs=_Signs(
+            tracker,
+            fail_on,
+            fail_fast=bool(fail_fast) if predicate is deleted() else fail_fast,
+        ),
     )
     for ident in current:
         judge.check_for(ident)
@@ -504,6 +706,8 @@ def _wait_once(
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
         return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
+    if judge.hit is not None:
+        raise judge.sign_error("wait", deadline)
     if follow and wanted is not None and _replaced(judge, deadline):
         return None
     raise _wait_failed(judge, predicate, deadline, name)
@@ -526,6 +730,8 @@ def tracker_wait_for_each(
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
     follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> list[Timeline]:
     """Wait for each condition in turn, as several ``kubectl wait --for`` flags do.
 
@@ -548,6 +754,8 @@ def tracker_wait_for_each(
             timeout=deadline,
             baseline=base,
             follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
         )
         base = None  # the next condition is judged from now on
     return result
@@ -582,12 +790,17 @@ def tracker_never(
     during: Timeout,
     name: str | None = None,
     baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> None:
     """Assert `condition` holds for no target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
     the end of the window. Targets: the named object, or every object the
-    tracker observes in the window.
+    tracker observes in the window. `fail_on` ends the window early with
+    `kwait.errors.FailureSignError`; `fail_fast` applies only when given as True
+    (never from ``KWAIT_FAIL_FAST``): a pod that fails does not break "never
+    Ready", so a suite-wide default must not turn it into a failure.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
@@ -600,6 +813,7 @@ def tracker_never(
         name=name,
         text=f"never {predicate.description}",
         baseline=baseline,
+        signs=_Signs(tracker, fail_on, fail_fast=bool(fail_fast)),
     )
 
 
@@ -610,17 +824,29 @@ def tracker_consistently(
     during: Timeout,
     name: str | None = None,
     baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
 ) -> None:
     """Assert `condition` holds for every target from now until `during` runs out.
 
     A target that is deleted in the window violates it. Fails with
-    `kwait.errors.NeverViolatedError` on the first violating event.
+    `kwait.errors.NeverViolatedError` on the first violating event. `fail_on`
+    and `fail_fast` as in `tracker_never`.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
-    _hold(tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline)
+    _hold(
+        tracker,
+        predicate,
+        forbidden,
+        during=during,
+        name=name,
+        text=text,
+        baseline=baseline,
+        signs=_Signs(tracker, fail_on, fail_fast=bool(fail_fast)),
+    )
 
 
 def _hold(
@@ -632,6 +858,7 @@ def _hold(
     name: str | None,
     text: str,
     baseline: Baseline | None,
+    signs: _Signs | None = None,
 ) -> None:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
@@ -643,11 +870,20 @@ def _hold(
         lambda ident: Matcher(predicate, forbidden, identity=ident),
         lambda ident: _is(ident, wanted),
         start=(base := baseline or Baseline.now(tracker)).start,
+        signs=signs,
     )
     for obs in base.named(wanted):
         judge.feed(obs)
-    while not any(c.outcome.done for _, c in judge.checks.values()) and not deadline.expired():
+    while (
+        not any(c.outcome.done for _, c in judge.checks.values())
+        and judge.hit is None
+        and not deadline.expired()
+    ):
         judge.pump(deadline)
+    if judge.hit is not None and not any(
+        c.outcome.done and not c.outcome.passed for _, c in judge.checks.values()
+    ):
+        raise judge.sign_error("never", deadline, window=True)
     for _, check in judge.checks.values():
         if not check.outcome.done:
             check.close()

@@ -12,6 +12,28 @@ chosen by the pod's ``kwait.dev/lifecycle`` label:
 ``crash-loop``
     Running -> terminated (Error) -> restarted at once -> terminated ->
     CrashLoopBackOff (10 s doubling to 300 s) -> Running ... with restart counts.
+``complete``
+    Running, Ready -> the containers exit (``kwait.dev/exit-code``, default 0)
+    after ``kwait.dev/run-ms`` -> phase Succeeded (or Failed), Ready False.
+``complete-unready``
+    ContainerCreating -> the containers exit before they are ever Ready ->
+    phase Succeeded (or Failed): a Ready wait can never succeed.
+``invalid-image``
+    ContainerCreating -> waiting ``InvalidImageName`` (the image reference does
+    not parse), for good.
+``config-error``
+    ContainerCreating -> waiting ``CreateContainerConfigError`` (``secret "db"
+    not found``, or the ``kwait.dev/waiting-message`` annotation), for good.
+``unschedulable``
+    never bound: the scheduler writes ``PodScheduled=False`` with reason
+    ``Unschedulable`` (a pod whose node selector matches no node).
+
+Jobs (batch/v1) get a scripted Job controller instead of pods: a Job whose
+pod template has ``kwait.dev/lifecycle: complete`` (or ``complete-unready``)
+starts (``active: 1``) and, after the template's ``kwait.dev/run-ms``, ends as
+the 1.31+ controller ends it: with exit code 0 ``SuccessCriteriaMet`` then
+``Complete``; otherwise ``FailureTarget`` then ``Failed``
+(``BackoffLimitExceeded``). The fake creates no pods for it.
 
 Annotations tune the timing (milliseconds; all may be 0):
 
@@ -27,6 +49,8 @@ Annotations tune the timing (milliseconds; all may be 0):
     are both 0 stops after 3 cycles (it would otherwise never let time pass).
 ``kwait.dev/exit-code``
     The crash-looping container's exit code. Default 1.
+``kwait.dev/exit-reason``
+    With exit code 137, the termination reason instead of ``Error`` (``OOMKilled``).
 
 A pod being deleted gracefully has its containers stopped (exit 0, phase
 Succeeded) and is then deleted with grace 0, as the kubelet does. Pods whose
@@ -59,7 +83,17 @@ BACKOFF = "kwait.dev/backoff-ms"
 RUN_TIME = "kwait.dev/run-ms"
 MAX_CYCLES = "kwait.dev/max-cycles"
 EXIT_CODE = "kwait.dev/exit-code"
-LIFECYCLES = ("normal-start", "image-pull-failure", "crash-loop")
+WAITING_MESSAGE = "kwait.dev/waiting-message"
+LIFECYCLES = (
+    "normal-start",
+    "image-pull-failure",
+    "crash-loop",
+    "complete",
+    "complete-unready",
+    "invalid-image",
+    "config-error",
+    "unschedulable",
+)
 # The real test ground's kwok Stages call the normal start "normal".
 _ALIASES = {"normal": "normal-start"}
 _DEFAULT_SCHEDULER = "default-scheduler"
@@ -319,7 +353,7 @@ class FakeKubelet:
 
     def _on_event(self, event: Event) -> None:
         """Store listener (runs under the store lock): queue pod events."""
-        if event.rkey == "pods":
+        if event.rkey in {"pods", "jobs.batch"}:
             self._inbox.append(event)
 
     def _loop(self, participation: Any) -> None:
@@ -342,7 +376,10 @@ class FakeKubelet:
                     events = self._inbox
                     self._inbox = []
                 for event in events:
-                    self._handle(event)
+                    if event.rkey == "jobs.batch":
+                        self._handle_job(event)
+                    else:
+                        self._handle(event)
                 self._run_due()
 
     def _drop_stale(self) -> None:
@@ -375,7 +412,10 @@ class FakeKubelet:
                 and uid not in self._scheduled
             ):
                 self._scheduled.add(uid)
-                self._begin(uid, self._schedule(event.namespace, event.name, uid, step))
+                if labels.get(LIFECYCLE_LABEL) == "unschedulable":
+                    self._begin(uid, self._unschedulable(event.namespace, event.name, uid, step))
+                else:
+                    self._begin(uid, self._schedule(event.namespace, event.name, uid, step))
             return
         if node != self.node_name:
             return
@@ -563,6 +603,8 @@ class FakeKubelet:
     def _terminated(self, pod: _Pod, exit_code: int) -> dict[str, Any]:
         now = self.store.timestamp()
         reason = "Completed" if exit_code == 0 else "Error"
+        if exit_code == 137 and pod.annotations.get("kwait.dev/exit-reason"):  # noqa: PLR2004 - SIGKILL
+            reason = pod.annotations["kwait.dev/exit-reason"]
         last: dict[str, Any] = {}
         for spec in pod.container_specs:
             previous = pod.containers.get(spec["name"], {})
@@ -628,6 +670,25 @@ class FakeKubelet:
             code = annotations.get(EXIT_CODE, "1")
             exit_code = int(code) if code.lstrip("-").isdigit() else 1
             yield from self._crash_loop(pod, step, backoff, max_cycles, run_time, exit_code)
+        elif lifecycle in {"complete", "complete-unready"}:
+            run_time = _ms(annotations, RUN_TIME, step) or 0.0
+            code = annotations.get(EXIT_CODE, "0")
+            exit_code = int(code) if code.lstrip("-").isdigit() else 0
+            yield from self._complete(pod, step, run_time, exit_code, ready=lifecycle == "complete")
+        elif lifecycle == "invalid-image":
+            yield step
+            self._waiting(
+                pod,
+                "InvalidImageName",
+                'Failed to apply default image tag "{image}": couldn\'t parse image name '
+                '"{image}": invalid reference format',
+            )
+            self._write(pod)
+        elif lifecycle == "config-error":
+            yield step
+            message = annotations.get(WAITING_MESSAGE, 'secret "db" not found')
+            self._waiting(pod, "CreateContainerConfigError", message)
+            self._write(pod)
         else:
             yield step
             self._running(pod, 0)
@@ -707,6 +768,122 @@ class FakeKubelet:
             self._readiness(pod)
             if not self._write(pod):
                 return
+
+    def _complete(
+        self, pod: _Pod, step: float, run_time: float, exit_code: int, *, ready: bool
+    ) -> Iterator[float]:
+        """Run the containers to completion; `ready` False: they exit before ever being Ready."""
+        yield step
+        if ready:
+            self._running(pod, 0)
+            pod.phase = "Running"
+            self._readiness(pod)
+            if not self._write(pod):
+                return
+            yield run_time
+        self._terminated(pod, exit_code)
+        pod.ever_ran = True
+        reason = "PodCompleted" if exit_code == 0 else "PodFailed"
+        pod.phase = "Succeeded" if exit_code == 0 else "Failed"
+        self._condition(pod, "PodReadyToStartContainers", value=False)
+        self._condition(pod, "Ready", value=False, reason=reason)
+        self._condition(pod, "ContainersReady", value=False, reason=reason)
+        self._write(pod)
+
+    def _unschedulable(self, namespace: str, name: str, uid: str, step: float) -> Iterator[float]:
+        """The scheduler finds no node: PodScheduled=False, reason Unschedulable."""
+        yield step
+        now = self.store.timestamp()
+
+        def change(obj: dict[str, Any]) -> None:
+            status = obj.setdefault("status", {})
+            status["conditions"] = [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": now,
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes are available: 1 node(s) didn't match Pod's node "
+                    "affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is "
+                    "not helpful for scheduling.",
+                }
+            ]
+
+        self.store.write_status(self.store.types["pods"], namespace, name, change, uid=uid)
+
+    # ------------------------------------------------------------ jobs
+
+    def _handle_job(self, event: Event) -> None:
+        obj = event.obj
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid", "")
+        if event.type == "DELETED":
+            self._runs.pop(uid, None)
+            return
+        if event.type != "ADDED" or (obj.get("status") or {}).get("startTime"):
+            return
+        template = (obj.get("spec") or {}).get("template") or {}
+        tmeta = template.get("metadata") or {}
+        if (tmeta.get("labels") or {}).get(LIFECYCLE_LABEL) not in {"complete", "complete-unready"}:
+            return
+        annotations = dict(tmeta.get("annotations") or {})
+        step = _ms(annotations, STEP_DELAY, 0.0) or 0.0
+        run_time = _ms(annotations, RUN_TIME, step) or 0.0
+        code = annotations.get(EXIT_CODE, "0")
+        failed = code.strip() not in {"0", ""}
+        self._begin(uid, self._job(event.namespace, event.name, uid, step, run_time, failed=failed))
+
+    def _job(
+        self, namespace: str, name: str, uid: str, step: float, run_time: float, *, failed: bool
+    ) -> Iterator[float]:
+        """The Job controller of Kubernetes 1.31+: start, then the two terminal writes."""
+        jobs = self.store.types["jobs.batch"]
+        yield step
+        started = self.store.timestamp()
+
+        def start(obj: dict[str, Any]) -> None:
+            obj["status"] = {
+                "startTime": started,
+                "active": 1,
+                "ready": 0,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+            }
+
+        if self.store.write_status(jobs, namespace, name, start, uid=uid) is None:
+            return
+        yield run_time
+        if failed:
+            first, final = "FailureTarget", "Failed"
+            reason, message = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
+        else:
+            first, final = "SuccessCriteriaMet", "Complete"
+            reason, message = "CompletionsReached", "Reached expected number of succeeded pods"
+        for ctype in (first, final):
+            now = self.store.timestamp()
+
+            def end(obj: dict[str, Any], ctype: str = ctype, now: str = now) -> None:
+                status = obj.setdefault("status", {})
+                status["active"] = 0
+                status["ready"] = 0
+                status["failed" if failed else "succeeded"] = 1
+                if ctype == "Complete":
+                    status["completionTime"] = now
+                status.setdefault("conditions", []).append(
+                    {
+                        "type": ctype,
+                        "status": "True",
+                        "lastProbeTime": now,
+                        "lastTransitionTime": now,
+                        "reason": reason,
+                        "message": message,
+                    }
+                )
+
+            if self.store.write_status(jobs, namespace, name, end, uid=uid) is None:
+                return
+            yield step
 
     def _terminate(self, pod: _Pod, step: float) -> Iterator[float]:
         yield step

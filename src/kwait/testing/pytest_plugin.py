@@ -5,7 +5,10 @@ point), so in any test suite:
 
 - ``kwait_api_server`` is a started `kwait.testing.FakeApiServer` with its
   scripted kubelet, stopped (every thread joined) after the test;
-- ``kwait_api_client`` is a ``kubernetes.client.ApiClient`` pointed at it.
+- ``kwait_api_client`` is a ``kubernetes.client.ApiClient`` pointed at it;
+- ``--kwait-fail-fast`` turns ``fail_fast`` on for every wait of the run (the
+  same as ``KWAIT_FAIL_FAST=1``): waits stop at the first failure sign that
+  cannot clear by itself (see `kwait.signs`).
 
 ::
 
@@ -22,9 +25,38 @@ from typing import Any
 
 import pytest
 
+from kwait._match.signs import set_fail_fast_default
 from kwait.testing._server import FakeApiServer
 
-__all__ = ["kwait_api_client", "kwait_api_server"]
+__all__ = [
+    "kwait_api_client",
+    "kwait_api_server",
+]
+# The pytest hooks (pytest_addoption, pytest_configure, ...) are found by pytest by name;
+# they are not part of the importable API.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--kwait-fail-fast``."""
+    parser.getgroup("kwait").addoption(
+        "--kwait-fail-fast",
+        action="store_true",
+        default=False,
+        help="stop every kwait wait at the first failure sign that cannot clear by itself "
+        "(job Failed, pod Failed, InvalidImageName ...); same as KWAIT_FAIL_FAST=1",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Apply ``--kwait-fail-fast`` to the process default."""
+    if config.getoption("--kwait-fail-fast", default=False):
+        set_fail_fast_default(True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave the process default as it was before the run."""
+    if config.getoption("--kwait-fail-fast", default=False):
+        set_fail_fast_default(None)
 
 
 @pytest.fixture

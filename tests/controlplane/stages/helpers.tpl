@@ -10,8 +10,8 @@ kwait.conditions: the five pod conditions in the kubelet's order, as one YAML ke
   kubelet's message listing the containers.
 kwait.container: one item of `containerStatuses`, as a JSON flow map. Arguments: pod, now,
   status (the old container status; at least name), to (creating | running | err-image-pull
-  | image-pull-backoff | exited | crash-backoff | stopped), restart (bool, with running),
-  exitCode (string, with exited).
+  | image-pull-backoff | invalid-image | config-error | exited | crash-backoff | stopped),
+  restart (bool, with running), exitCode (string, with exited), message (with config-error).
 */ -}}
 {{- define "kwait.conditions" -}}
 {{- $pod := .pod -}}{{- $now := .now -}}{{- $set := .set -}}
@@ -93,6 +93,11 @@ conditions:
 {{- else if eq $to "image-pull-backoff" -}}
 {{- $msg := printf "Back-off pulling image %q" $image -}}
 {{- $_ := set $c "state" (dict "waiting" (dict "reason" "ImagePullBackOff" "message" $msg)) -}}
+{{- else if eq $to "invalid-image" -}}
+{{- $msg := printf "Failed to apply default image tag %q: couldn't parse image name %q: invalid reference format" $image $image -}}
+{{- $_ := set $c "state" (dict "waiting" (dict "reason" "InvalidImageName" "message" $msg)) -}}
+{{- else if eq $to "config-error" -}}
+{{- $_ := set $c "state" (dict "waiting" (dict "reason" "CreateContainerConfigError" "message" .message)) -}}
 {{- else if eq $to "exited" -}}
 {{- $code := atoi (toString .exitCode) -}}
 {{- $t := dict "exitCode" $code "reason" (ternary "Completed" "Error" (eq $code 0)) "finishedAt" $now -}}
