@@ -5,6 +5,11 @@ A `WatchSource` is what a tracker's engine reads: ``list()`` gives a
 engine records every observation, gap and reconnect into a `Recorder`, which a
 `kwait.Tracker` exposes as ``tracker.recorder``.
 
+`save_timelines` writes what a tracker recorded to a file (JSON Lines, one
+entry a line, after a versioned header); `load_timelines` reads it back as a
+`Recording`, whose timelines replay through `kwait.matchers.Matcher` exactly
+as they were judged live: a failure recorded in CI can be examined locally.
+
 >>> from kwait.watch import RawEvent
 >>> RawEvent("ADDED", {"metadata": {"name": "web-0"}}).type
 'ADDED'
@@ -13,9 +18,25 @@ engine records every observation, gap and reconnect into a `Recorder`, which a
 from __future__ import annotations
 
 from kwait._publish import publish
+from kwait._watch.recording import (
+    Recording,
+    RecordingFormatError,
+    load_timelines,
+    save_timelines,
+)
 from kwait._watch.source import ListResult, RawEvent, WatchSource, WatchStream
 from kwait._watch.timeline import Recorder
 
-__all__ = ["ListResult", "RawEvent", "Recorder", "WatchSource", "WatchStream"]
+__all__ = [
+    "ListResult",
+    "RawEvent",
+    "Recorder",
+    "Recording",
+    "RecordingFormatError",
+    "WatchSource",
+    "WatchStream",
+    "load_timelines",
+    "save_timelines",
+]
 
 publish(__name__, globals(), __all__)

@@ -36,6 +36,7 @@ __all__ = [
     "default_api_client",
     "discovery_for",
     "events_for",
+    "kubeconfig_namespace",
     "to_raw",
 ]
 
@@ -62,13 +63,27 @@ def default_api_client() -> Any:
         return kubernetes.client.ApiClient(configuration)
 
 
-def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
-    """An ApiClient for a kubeconfig file path or dict (None: the default lookup)."""
-    if kubeconfig is None:
+def api_client_from(kubeconfig: str | Mapping[str, Any] | None, context: str | None = None) -> Any:
+    """An ApiClient for a kubeconfig file path or dict (None: the default lookup).
+
+    `context` picks a kubeconfig context other than the current one.
+    """
+    if kubeconfig is None and context is None:
         return default_api_client()
     if isinstance(kubeconfig, Mapping):
-        return kubernetes.config.new_client_from_config_dict(dict(kubeconfig))
-    return kubernetes.config.new_client_from_config(config_file=kubeconfig)
+        return kubernetes.config.new_client_from_config_dict(dict(kubeconfig), context=context)
+    return kubernetes.config.new_client_from_config(config_file=kubeconfig, context=context)
+
+
+def kubeconfig_namespace(kubeconfig: str | None, context: str | None = None) -> str | None:
+    """The namespace the kubeconfig's (current or given) context sets, as kubectl reads it."""
+    try:
+        contexts, current = kubernetes.config.list_kube_config_contexts(config_file=kubeconfig)
+    except (kubernetes.config.ConfigException, OSError, TypeError, ValueError):
+        return None
+    chosen = next((c for c in contexts if c.get("name") == context), None) if context else current
+    namespace = ((chosen or {}).get("context") or {}).get("namespace")
+    return str(namespace) if namespace else None
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:

@@ -13,18 +13,97 @@ point), so in any test suite:
         with kwait.track("pods", "web", api_client=kwait_api_client) as tracker:
             create_pod(kwait_api_client, "web")
             tracker.wait_for("condition=Ready", timeout=10)
+
+When a test fails with a `kwait.ExpectationError`, the plugin draws the
+report's timelines (`kwait.reports.to_svg`) and attaches the picture to the
+test's report: inline in the HTML report when pytest-html is installed, else
+as a file next to the JUnit XML (``--junitxml``), in a ``kwait-timelines``
+folder, named after the test and listed as the ``kwait_timeline_svg``
+property. ``--kwait-svg-dir DIR`` writes the pictures to DIR in any case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kwait._verdict.failures import ExpectationError
 from kwait.testing._server import FakeApiServer
 
-__all__ = ["kwait_api_client", "kwait_api_server"]
+__all__ = [
+    "kwait_api_client",
+    "kwait_api_server",
+    "pytest_addoption",
+    "pytest_runtest_makereport",
+    "svg_path_for",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--kwait-svg-dir``: where failure pictures go (default: next to the JUnit XML)."""
+    parser.getgroup("kwait").addoption(
+        "--kwait-svg-dir",
+        default=None,
+        help="write a timeline picture (SVG) of each failed kwait expectation to this folder",
+    )
+
+
+def svg_path_for(config: pytest.Config, nodeid: str) -> Path | None:
+    """Where the picture of a failed test goes, or None when there is nowhere to put it.
+
+    >>> import re
+    >>> re.sub(r"[^A-Za-z0-9_.-]+", "_", "tests/test_x.py::test_y[a/b]")
+    'tests_test_x.py_test_y_a_b_'
+    """
+    folder = config.getoption("kwait_svg_dir", None)
+    if folder:
+        base = Path(folder)
+    else:
+        xmlpath = getattr(config.option, "xmlpath", None)
+        if not xmlpath:
+            return None
+        base = Path(xmlpath).parent / "kwait-timelines"
+    return base / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid) + ".svg")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Attach a picture of the timelines to the report of a failed kwait expectation."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    excinfo = call.excinfo
+    if excinfo is None or not isinstance(excinfo.value, ExpectationError):
+        return
+    failure = excinfo.value.report
+    if not failure.objects:
+        return
+    from kwait._verdict.svg import to_svg  # noqa: PLC0415 - only drawn on failure
+
+    picture = to_svg(failure)
+    config = item.config
+    html = config.pluginmanager.getplugin("html")
+    if html is not None:
+        extras_module = getattr(html, "extras", None)
+        if extras_module is None:  # pragma: no cover - depends on pytest-html's layout
+            import pytest_html  # type: ignore[import-not-found]  # noqa: PLC0415
+
+            extras_module = pytest_html.extras
+        extras = list(getattr(report, "extras", []))
+        extras.append(extras_module.html(f'<div class="kwait-timeline">{picture}</div>'))
+        report.extras = extras  # type: ignore[attr-defined]
+    path = svg_path_for(config, item.nodeid)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(picture, encoding="utf-8")
+    report.user_properties.append(("kwait_timeline_svg", str(path)))
+    report.sections.append(("kwait timeline picture", str(path)))
 
 
 @pytest.fixture
