@@ -224,9 +224,11 @@ def _check_conditions(conditions: Sequence[str], expects: Sequence[str]) -> list
             parse_for(cond)
         except (ValueError, JSONPathError) as error:  # noqa: PERF203 - the first bad one ends it
             text = str(error)
-            raise CliError(
-                text if "condition" in text or "jsonpath" in text else f"--for={cond}: {text}"
-            ) from None
+            if text.startswith("unrecognized condition"):
+                text = f'unrecognized condition: "{cond}"'  # as kubectl quotes it
+            elif "jsonpath" not in text:
+                text = f"--for={cond}: {text}"
+            raise CliError(text) from None
     return [parse_expect(e) for e in expects]
 
 
