@@ -24,8 +24,8 @@ from kubernetes import client as k8s
 
 from kwait._cli import run_command
 from tests.controlplane.build import ControlPlaneUnavailableError, locate
-from tests.controlplane.fixtures import KubeCluster, model, unique_name
-from tests.controlplane.pytest_plugin import REQUIRE_ENV, _wait_for_default_service_account
+from tests.controlplane.fixtures import REQUIRE_ENV, KubeCluster, model, unique_name
+from tests.controlplane.pytest_plugin import _wait_for_default_service_account
 
 pytestmark = pytest.mark.integration
 
@@ -294,6 +294,8 @@ SCENARIOS = [
 
 @dataclass
 class Result:
+    """What one tool did: its exit status, its stdout lines, its stderr lines."""
+
     code: int
     lines: list[str]
     errors: list[str]
