@@ -41,6 +41,12 @@ class CliError(Exception):
 class Parser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are kubectl's: one line, exit status 1."""
 
+    stdout: TextIO | None = None
+
+    def print_help(self, file: Any = None) -> None:
+        """Print the help to the command's output stream."""
+        super().print_help(file or self.stdout)
+
     def error(self, message: str) -> NoReturn:
         """Raise the usage error as a `CliError` (kubectl exits 1 on bad flags)."""
         raise CliError(f"{message}\nSee '{self.prog} --help' for usage.")

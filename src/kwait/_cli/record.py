@@ -206,7 +206,9 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, command = argv[:cut], argv[cut + 1 :]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.stdout = out
+    args = parser.parse_args(argv)
     duration = parse_duration(args.duration, "--duration") if args.duration else None
     state = parse_state(args.state) if args.state else None
     tracker = _tracker(args)

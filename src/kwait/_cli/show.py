@@ -76,7 +76,9 @@ def _chosen(recording: Recording, wanted: Sequence[str]) -> list[Timeline]:
 
 def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:  # noqa: ARG001 - same signature
     """Run ``kwait show`` with `argv`; return the exit status."""
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    parser.stdout = out
+    args = parser.parse_args(list(argv))
     try:
         recording = load_timelines(args.file)
     except OSError as error:

@@ -234,7 +234,9 @@ def _check_conditions(conditions: Sequence[str], expects: Sequence[str]) -> list
 
 def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     """Run ``kwait wait`` with `argv` (the arguments after ``wait``); return the exit status."""
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    parser.stdout = out
+    args = parser.parse_args(list(argv))
     expectations = _check_conditions(args.conditions, args.expect)
     timeout = parse_duration(args.timeout)
     if timeout < 0:
