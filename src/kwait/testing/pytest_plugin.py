@@ -102,7 +102,7 @@ def pytest_runtest_makereport(
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(picture, encoding="utf-8")
-    report.user_properties.append(("kwait_timeline_svg", str(path)))
+    item.user_properties.append(("kwait_timeline_svg", str(path)))  # JUnit XML reads these
     report.sections.append(("kwait timeline picture", str(path)))
 
 
