@@ -17,7 +17,7 @@ from kwait.matchers import Matcher, Status
 from kwait.reports import to_svg
 from kwait.states import phase
 from kwait.testing import FakeClock, Hang, ScriptedSource, event
-from kwait.watch import Recording, Recorder, load_timelines, save_timelines
+from kwait.watch import Recorder, Recording, load_timelines, save_timelines
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -72,7 +72,7 @@ def test_a_loaded_recording_replays_through_the_matchers(tmp_path: Path) -> None
     assert strict.feed_all(timeline).status is Status.IMPOSSIBLE
 
 
-def test_unknown_entry_kinds_are_skipped_and_broken_lines_named(tmp_path: Path) -> None:
+def test_unknown_entry_kinds_are_skipped_and_broken_lines_named() -> None:
     """Later versions may add line kinds; a broken line names its number."""
     lines = [
         json.dumps({"format": "kwait-timelines", "version": 1}),
@@ -93,11 +93,13 @@ def test_svg_of_a_failed_expectation_has_lanes_spans_and_the_failure_point() -> 
         event("MODIFIED", pod("web", "Failed", 3)),
         Hang(),
     )
-    with kwait.track(source=source, clock=clock) as tracker:
-        with pytest.raises(kwait.ExpectationError) as failure:
-            tracker.expect_transitions(
-                phase(), kwait.in_order("Running", "Succeeded").without("Failed"), timeout=5
-            )
+    with (
+        kwait.track(source=source, clock=clock) as tracker,
+        pytest.raises(kwait.ExpectationError) as failure,
+    ):
+        tracker.expect_transitions(
+            phase(), kwait.in_order("Running", "Succeeded").without("Failed"), timeout=5
+        )
     svg = to_svg(failure.value.report)
     root = ET.fromstring(svg)  # noqa: S314 - kwait's own output
     [lane] = [g for g in root.iter(f"{SVG}g") if g.get("class") == "lane"]
