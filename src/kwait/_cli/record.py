@@ -145,7 +145,7 @@ class LiveView:
         if not self.live:
             offset = obs.time - (self.start or 0.0)
             self.out.write(
-                f"+{offset:.3f}s  {line.label}  {value}  ({line.transitions} transitions)\n"
+                f"+{offset:.3f}s  {line.label}  {value}  ({_transitions(line.transitions)})\n"
             )
             self.out.flush()
 
@@ -164,7 +164,7 @@ class LiveView:
         if self._drawn:
             self.out.write(f"\x1b[{self._drawn}F")
         rows = [
-            f"{line.label:<40}  {line.state:<24}  {line.transitions:>3} transitions  "
+            f"{line.label:<40}  {line.state:<24}  {_transitions(line.transitions):>15}  "
             f"{now - line.first:7.1f}s"
             for line in self.lines.values()
         ] or ["(nothing recorded yet)"]
@@ -172,6 +172,10 @@ class LiveView:
             self.out.write("\x1b[2K" + row + "\n")
         self._drawn = len(rows)
         self.out.flush()
+
+
+def _transitions(n: int) -> str:
+    return f"{n} transition" if n == 1 else f"{n} transitions"
 
 
 def _tracker(args: Any) -> Tracker:

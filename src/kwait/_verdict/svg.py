@@ -169,9 +169,9 @@ def _text(x: float, y: float, text: str, **attrs: str) -> str:
 class _Canvas:
     left = 250.0
     right = 30.0
-    top = 70.0
+    top = 100.0
     lane_h = 30.0
-    lane_gap = 30.0
+    lane_gap = 36.0
 
     def __init__(self, width: float, t_end: float) -> None:
         self.width = width
@@ -337,13 +337,13 @@ def _axis(canvas: _Canvas, n_lanes: int) -> list[str]:
     while tick <= canvas.t_end + 1e-9:
         x = canvas.x(tick)
         out.append(
-            f'<line x1="{x:.1f}" y1="{canvas.top - 12:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
+            f'<line x1="{x:.1f}" y1="{canvas.top - 26:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
             'stroke="#eeeeee"/>'
         )
         out.append(
             _text(
                 x,
-                canvas.top - 16,
+                canvas.top - 32,
                 _fmt_time(round(tick, 6)),
                 text_anchor="middle",
                 fill="#555555",
@@ -367,6 +367,7 @@ def _lane(canvas: _Canvas, index: int, lane: _Lane, colours: Mapping[str, str]) 
     )
     label = lane.label if len(lane.label) <= 36 else "…" + lane.label[-35:]  # noqa: PLR2004
     out.append(_text(10, y + h / 2 + 4, label, class_="label"))
+    rows_used: list[list[tuple[float, float]]] = [[], []]
     for span in spans:
         x0 = canvas.x(span.start)
         w = max(2.0, canvas.x(span.end) - x0)
@@ -385,18 +386,21 @@ def _lane(canvas: _Canvas, index: int, lane: _Lane, colours: Mapping[str, str]) 
             )
             out.append(_text(x0 + 4, y + h / 2 + 4, span.state, fill=fill, class_="span-label"))
         elif span.state not in ("-", ""):
-            # Too narrow to hold its name (a short-lived state): label it above the lane.
-            out.append(
-                _text(
-                    x0,
-                    y - 4,
-                    span.state,
-                    fill=colour,
-                    font_size="10",
-                    font_weight="bold",
-                    class_="span-label",
+            # Too narrow to hold its name (a short-lived state): label it above the lane,
+            # on the first of two rows where it does not overlap another label.
+            row = _free_row(rows_used, x0, x0 + 6.2 * len(span.state) + 4)
+            if row is not None:
+                out.append(
+                    _text(
+                        x0,
+                        y - 9 - 11 * row,
+                        span.state,
+                        fill=colour,
+                        font_size="10",
+                        font_weight="bold",
+                        class_="span-label",
+                    )
                 )
-            )
     if deleted_at is not None:
         x = canvas.x(deleted_at)
         out.append(
@@ -409,6 +413,15 @@ def _lane(canvas: _Canvas, index: int, lane: _Lane, colours: Mapping[str, str]) 
     out.extend(_marks(canvas, y, lane))
     out.append("</g>")
     return out
+
+
+def _free_row(rows: list[list[tuple[float, float]]], start: float, end: float) -> int | None:
+    """Take the first row where [start, end] overlaps nothing; None if every row is full."""
+    for index, taken in enumerate(rows):
+        if all(end <= a or start >= b for a, b in taken):
+            taken.append((start, end))
+            return index
+    return None
 
 
 def _marks(canvas: _Canvas, y: float, lane: _Lane) -> list[str]:
@@ -436,11 +449,11 @@ def _marks(canvas: _Canvas, y: float, lane: _Lane) -> list[str]:
                 out.append(
                     f'<g class="step" data-step="{step.group(2)}">'
                     f"<title>{escape(part)}</title>"
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="#ffffff" '
+                    f'<circle cx="{x:.1f}" cy="{y + h:.1f}" r="7" fill="#ffffff" '
                     'stroke="#000000" stroke-width="1.5"/>'
                     + _text(
                         x,
-                        y + 4,
+                        y + h + 4,
                         step.group(2),
                         text_anchor="middle",
                         font_size="10",
@@ -450,12 +463,19 @@ def _marks(canvas: _Canvas, y: float, lane: _Lane) -> list[str]:
                 )
             elif part.endswith(" here") or part == "the answer depends on this":
                 colour = "#2ca02c" if part == "matched here" else "#b00000"
+                near_end = x > canvas.width - canvas.right - 7 * len(part)
                 out.append(
                     f'<g class="decision" data-note={quoteattr(part)}>'
                     f'<line x1="{x:.1f}" y1="{y - 6:.1f}" x2="{x:.1f}" y2="{y + h + 6:.1f}" '
                     f'stroke="{colour}" stroke-width="3"/>'
                     + _text(
-                        x + 5, y + h + 13, part, fill=colour, font_weight="bold", font_size="11"
+                        x - 5 if near_end else x + 5,
+                        y + h + 13,
+                        part,
+                        fill=colour,
+                        font_weight="bold",
+                        font_size="11",
+                        text_anchor="end" if near_end else "start",
                     )
                     + "</g>"
                 )
