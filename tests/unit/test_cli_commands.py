@@ -364,3 +364,64 @@ def test_demo_ignores_an_exported_kubeconfig(
 
     assert main(["demo"]) == 0
     assert "in-process API server" in capsys.readouterr().out
+
+
+def test_demo_with_kubeconfig_says_where_it_writes(
+    capsys: pytest.CaptureFixture[str], kubeconfig: str, server: FakeApiServer
+) -> None:
+    """With --kubeconfig the demo names the cluster and the namespace before writing."""
+    from kwait.__main__ import main  # noqa: PLC0415 - the entry point under test
+
+    assert main(["demo", "--kubeconfig", kubeconfig]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (
+        f"kwait demo against the cluster at {server.url} (kubeconfig {kubeconfig}): "
+        "it creates and then deletes the pod default/kwait-demo there"
+    )
+
+
+def test_wait_uses_the_namespace_of_the_kubeconfig_context(
+    server: FakeApiServer, tmp_path: Path
+) -> None:
+    """Without -n, the context's namespace applies, as in kubectl."""
+    body = {"metadata": {"name": "ci"}}
+    http(server).send_json("POST", "/api/v1/namespaces", body, request="create namespace")
+    http(server).send_json(
+        "POST", "/api/v1/namespaces/ci/configmaps", {"metadata": {"name": "settings"}}, request="c"
+    )
+    kubeconfig = str(server.write_kubeconfig(tmp_path / "ci.yaml", namespace="ci"))
+    assert kwait("wait", "--kubeconfig", kubeconfig, "cm/settings", "--for=create") == (
+        0,
+        "configmap/settings condition met\n",
+        "",
+    )
+    code, _, err = kwait(
+        "wait", "--kubeconfig", kubeconfig, "--context", "nope", "cm/x", "--for=create"
+    )
+    assert code == 1
+    assert len(err.splitlines()) == 1
+
+
+def test_live_view_redraws_one_line_per_object_on_a_terminal() -> None:
+    """On a terminal: the lines are redrawn in place (cursor up, clear line)."""
+    from kwait._cli.record import LiveView  # noqa: PLC0415 - the view under test
+    from kwait.watch import Recorder  # noqa: PLC0415
+
+    rec = Recorder(clock=None)
+    ident = {"kind": "Pod", "metadata": {"name": "web", "namespace": "ci", "uid": "u"}}
+    out = io.StringIO()
+    view = LiveView(out, waiting_reason(), live=True)
+    first = rec.add_observation("ADDED", dict(ident))
+    view.update([first], 0.0)
+    pulled = {
+        **ident,
+        "status": {
+            "containerStatuses": [{"name": "app", "state": {"waiting": {"reason": "ErrImagePull"}}}]
+        },
+    }
+    view.update([rec.add_observation("MODIFIED", pulled)], 1.5)
+    frames = out.getvalue().split("\x1b[1F")
+    assert len(frames) == 2
+    assert "ErrImagePull" in frames[1]
+    assert "1 transition " in frames[1]
+    assert frames[1].count("\n") == 1
