@@ -166,3 +166,45 @@ def test_pytest_plugin_writes_the_picture_next_to_the_junit_xml(tmp_path: Path) 
     root = ET.parse(pictures[0]).getroot()  # noqa: S314 - kwait's own output
     assert any(g.get("class") == "lane" for g in root.iter(f"{SVG}g"))
     assert "kwait_timeline_svg" in junit.read_text()
+
+
+HTML_CONFTEST = """
+import json
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(object(), "html")  # stands for pytest-html's plugin
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        with open("extras.json", "w") as out:
+            json.dump(getattr(report, "extras", []), out)
+"""
+
+
+def test_pytest_plugin_attaches_the_picture_to_pytest_html(tmp_path: Path) -> None:
+    """With pytest-html active, the picture goes inline into the test's HTML extras."""
+    (tmp_path / "test_failing.py").write_text(FAILING_TEST)
+    (tmp_path / "conftest.py").write_text(HTML_CONFTEST)
+    package = tmp_path / "pytest_html"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "extras.py").write_text(
+        "def html(content):\n    return {'format_type': 'html', 'content': content}\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    [extra] = json.loads((tmp_path / "extras.json").read_text())
+    assert extra["format_type"] == "html"
+    assert '<div class="kwait-timeline"><svg' in extra["content"]
+    assert not (tmp_path / "kwait-timelines").exists()

@@ -24,6 +24,7 @@ property. ``--kwait-svg-dir DIR`` writes the pictures to DIR in any case.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -55,9 +56,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def svg_path_for(config: pytest.Config, nodeid: str) -> Path | None:
     """Where the picture of a failed test goes, or None when there is nowhere to put it.
 
-    >>> import re
-    >>> re.sub(r"[^A-Za-z0-9_.-]+", "_", "tests/test_x.py::test_y[a/b]")
-    'tests_test_x.py_test_y_a_b_'
+        >>> import importlib
+    import re
+        >>> re.sub(r"[^A-Za-z0-9_.-]+", "_", "tests/test_x.py::test_y[a/b]")
+        'tests_test_x.py_test_y_a_b_'
     """
     folder = config.getoption("kwait_svg_dir", None)
     if folder:
@@ -68,6 +70,16 @@ def svg_path_for(config: pytest.Config, nodeid: str) -> Path | None:
             return None
         base = Path(xmlpath).parent / "kwait-timelines"
     return base / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid) + ".svg")
+
+
+def _html_extras(config: pytest.Config) -> Any:
+    """pytest-html's ``extras`` module when its plugin is active, else None."""
+    if config.pluginmanager.getplugin("html") is None:
+        return None
+    try:
+        return importlib.import_module("pytest_html.extras")
+    except ImportError:  # pragma: no cover - a plugin called "html" that is not pytest-html
+        return None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -87,13 +99,8 @@ def pytest_runtest_makereport(
 
     picture = to_svg(failure)
     config = item.config
-    html = config.pluginmanager.getplugin("html")
-    if html is not None:
-        extras_module = getattr(html, "extras", None)
-        if extras_module is None:  # pragma: no cover - depends on pytest-html's layout
-            import pytest_html  # type: ignore[import-not-found]  # noqa: PLC0415
-
-            extras_module = pytest_html.extras
+    extras_module = _html_extras(config)
+    if extras_module is not None:
         extras = list(getattr(report, "extras", []))
         extras.append(extras_module.html(f'<div class="kwait-timeline">{picture}</div>'))
         report.extras = extras  # type: ignore[attr-defined]
