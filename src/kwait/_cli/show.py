@@ -11,7 +11,7 @@ from kwait._match.states import State
 from kwait._verdict.report import _rows, _table
 from kwait._verdict.svg import _report_marks, default_state, to_svg
 from kwait._watch.recording import Recording, RecordingFormatError, _key, load_timelines
-from kwait._watch.timeline import Timeline
+from kwait._watch.timeline import Reconnect, Timeline
 
 __all__ = ["build_parser", "run"]
 
@@ -102,9 +102,10 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:  # noqa: ARG001 -
 
 
 def _kept(entry: object, timelines: Sequence[Timeline]) -> bool:
-    return any(entry in t.entries for t in timelines) or (
-        not hasattr(entry, "identity") and not (hasattr(entry, "changed"))
-    )
+    """Keep the chosen objects' entries, and the reconnects (they concern every object)."""
+    if isinstance(entry, Reconnect):
+        return True
+    return any(any(e is entry for e in t.entries) for t in timelines)
 
 
 def _text(

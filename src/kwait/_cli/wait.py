@@ -108,7 +108,8 @@ def build_parser(prog: str = "kwait wait") -> Parser:
         action="append",
         default=[],
         metavar="'STATE: A, B, ...'",
-        help="kwait only: the object's STATE must go through A, B, ... in that order "
+        help="kwait only: the object's STATE must go through A, B, ... in that order; "
+        "!X forbids state X "
         "(e.g. 'waiting_reason: ErrImagePull, ImagePullBackOff')",
     )
     parser.add_argument(
