@@ -74,10 +74,11 @@ def ready(name: str, status: str = "True") -> Step:
 
 
 def configmap(name: str, data: dict[str, str] | None = None, **labels: str) -> Step:
-    """Create a ConfigMap."""
+    """Create a ConfigMap; a label value ``{ns}`` becomes the namespace's name."""
 
     def create(api: Api, ns: str) -> None:
-        body = {"metadata": {"name": name, "labels": labels}, "data": data or {}}
+        named = {k: v.replace("{ns}", ns) for k, v in labels.items()}
+        body = {"metadata": {"name": name, "labels": named}, "data": data or {}}
         k8s.CoreV1Api(api).create_namespaced_config_map(ns, model(k8s.V1ConfigMap, body))
 
     return create
@@ -270,6 +271,12 @@ SCENARIOS = [
         same_error=True,
         expect_exit=1,
     ),
+    Scenario(
+        "all-namespaces",
+        ("configmaps", "-A", "-l", "run={ns}", "--for=jsonpath={.data.mode}=on"),
+        (configmap("a", {"mode": "on"}, run="{ns}"), configmap("b", {"mode": "on"}, run="{ns}")),
+        expect_lines=("configmap/a condition met", "configmap/b condition met"),
+    ),
     Scenario("unknown-condition", ("--for=ready", "pod/web-0"), same_error=True, expect_exit=1),
     Scenario(
         "negative-timeout-means-a-week",
@@ -327,7 +334,9 @@ def _run(tool: Callable[[list[str]], Result], scenario: Scenario, api: Api, ns: 
     for timer in timers:
         timer.start()
     try:
-        return tool(["wait", *scenario.args, "-n", ns])
+        args = [a.replace("{ns}", ns) for a in scenario.args]
+        where = [] if "-A" in args else ["-n", ns]
+        return tool(["wait", *args, *where])
     finally:
         for timer in timers:
             timer.join()

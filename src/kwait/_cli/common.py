@@ -49,7 +49,7 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Raise the usage error as a `CliError` (kubectl exits 1 on bad flags)."""
-        raise CliError(f"{message}\nSee '{self.prog} --help' for usage.")
+        raise CliError(f"{message} (see '{self.prog} --help')")
 
 
 def raw_formatter(prog: str) -> argparse.HelpFormatter:
