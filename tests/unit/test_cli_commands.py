@@ -425,3 +425,23 @@ def test_live_view_redraws_one_line_per_object_on_a_terminal() -> None:
     assert "ErrImagePull" in frames[1]
     assert "1 transition " in frames[1]
     assert frames[1].count("\n") == 1
+
+
+def test_wait_fails_at_once_when_the_object_is_deleted(
+    server: FakeApiServer, kubeconfig: str
+) -> None:
+    """Where kubectl would wait out its timeout, kwait stops at the deletion and says so."""
+    create(server, demo_pod("vm"))
+
+    def delete() -> None:
+        http(server).send_json("DELETE", "/api/v1/namespaces/default/pods/vm", None, request="d")
+
+    timer = later(delete)
+    code, out, err = kwait(
+        "wait", "--kubeconfig", kubeconfig, "pod/vm", "--for=condition=Ready", "--timeout=60s"
+    )
+    timer.join()
+    assert (code, out) == (1, "")
+    first = err.splitlines()[0]
+    assert first.startswith("error: pod/default/vm")
+    assert "deleted" in first
