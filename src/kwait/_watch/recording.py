@@ -55,7 +55,14 @@ FORMAT_VERSION = 1
 
 
 class RecordingFormatError(KwaitError, ValueError):
-    """A file is not a kwait recording, or one of its lines cannot be read."""
+    """A file is not a kwait recording, or one of its lines cannot be read.
+
+    >>> import io
+    >>> load_timelines(io.StringIO('{"format": "kwait-timelines", "version": 7}'))
+    Traceback (most recent call last):
+    ...
+    kwait.watch.RecordingFormatError: the recording has format version 7; this kwait reads up...
+    """
 
 
 def _identity_json(identity: Identity) -> dict[str, str]:
@@ -175,6 +182,12 @@ class Recording:
         header: The header line (``format``, ``version``, and ``source``/``state`` if written).
         entries: Every observation, gap and reconnect, in the order recorded.
         reports: Failure reports (``Report.to_json()`` dicts) written with the recording.
+
+    >>> rec = Recorder(clock=None)
+    >>> _ = rec.add_observation("ADDED", {"kind": "Pod", "metadata": {"name": "web", "uid": "u"}})
+    >>> recording = Recording({"format": FORMAT, "version": 1}, tuple(rec.entries()))
+    >>> recording.timeline("pod/web").identity.name, len(recording.reconnects())
+    ('web', 0)
     """
 
     header: Mapping[str, Any]
