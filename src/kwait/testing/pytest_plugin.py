@@ -56,10 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def svg_path_for(config: pytest.Config, nodeid: str) -> Path | None:
     """Where the picture of a failed test goes, or None when there is nowhere to put it.
 
-        >>> import importlib
-    import re
-        >>> re.sub(r"[^A-Za-z0-9_.-]+", "_", "tests/test_x.py::test_y[a/b]")
-        'tests_test_x.py_test_y_a_b_'
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(getoption=lambda name, default=None: None,
+    ...                          option=SimpleNamespace(xmlpath="out/junit.xml"))
+    >>> svg_path_for(config, "tests/test_x.py::test_y[a/b]").as_posix()
+    'out/kwait-timelines/tests_test_x.py_test_y_a_b_.svg'
     """
     folder = config.getoption("kwait_svg_dir", None)
     if folder:
