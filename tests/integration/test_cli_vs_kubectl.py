@@ -277,6 +277,28 @@ SCENARIOS = [
         (configmap("a", {"mode": "on"}, run="{ns}"), configmap("b", {"mode": "on"}, run="{ns}")),
         expect_lines=("configmap/a condition met", "configmap/b condition met"),
     ),
+    Scenario(
+        "jsonpath-nested-object",
+        ("--for=jsonpath={.metadata}=x", "configmap/settings", "--timeout=2s"),
+        (configmap("settings"),),
+        same_error=True,
+        expect_exit=1,
+    ),
+    Scenario(
+        "delete-timeout-zero-still-there",
+        ("--for=delete", "configmap/settings", "--timeout=0"),
+        (configmap("settings"),),
+        same_error=True,
+        expect_exit=1,
+    ),
+    Scenario(
+        "create-then-delete-times-out",
+        ("--for=create", "--for=delete", "configmap/settings", "--timeout=2s"),
+        (configmap("settings"),),
+        same_error=True,
+        expect_exit=1,
+        expect_lines=("configmap/settings condition met",),
+    ),
     Scenario("unknown-condition", ("--for=ready", "pod/web-0"), same_error=True, expect_exit=1),
     Scenario(
         "negative-timeout-means-a-week",
