@@ -445,3 +445,29 @@ def test_wait_fails_at_once_when_the_object_is_deleted(
     first = err.splitlines()[0]
     assert first.startswith("error: pod/default/vm")
     assert "deleted" in first
+
+
+def test_wait_output_json_on_failure_holds_the_full_report(
+    server: FakeApiServer, kubeconfig: str
+) -> None:
+    """-o json after a timeout: ok false, kubectl's error, and the report with its timeline."""
+    create(server, demo_pod("vm"))
+    code, out, err = kwait(
+        "wait",
+        "--kubeconfig",
+        kubeconfig,
+        "pod/vm",
+        "--for=condition=Ready",
+        "--timeout=0",
+        "-o",
+        "json",
+    )
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["ok"] is False
+    assert doc["errors"] == ["error: condition not met for pods/vm"]
+    [report] = doc["reports"]
+    assert report["kind"] == "wait"
+    assert report["objects"][0]["identity"]["name"] == "vm"
+    assert report["objects"][0]["timeline"]
+    assert err == "error: condition not met for pods/vm\n"
