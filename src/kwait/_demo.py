@@ -7,8 +7,8 @@ prints the recorded timeline, shows an expectation that passes and one that
 fails (at the first wrong state, with its report).
 
 By default it runs against the in-process API server from `kwait.testing`
-(its scripted kubelet plays the image-pull failure in about a second). With a
-kubeconfig it runs the same against a real cluster, where the kubelet (or
+(its scripted kubelet plays the image-pull failure in about a second). With
+``--kubeconfig`` it runs the same against a real cluster, where the kubelet (or
 kwok) produces the states; there the back-off makes it take tens of seconds.
 """
 
@@ -67,12 +67,18 @@ class DemoResult:
 
 
 @contextlib.contextmanager
-def _backend(kubeconfig: str | None, *, use_fake: bool, out: TextIO) -> Iterator[Any]:
+def _backend(
+    kubeconfig: str | None, *, use_fake: bool, namespace: str, out: TextIO
+) -> Iterator[Any]:
     from kwait._watch import kube as _kube  # noqa: PLC0415 - the client is only loaded when needed
 
     if not use_fake:
         client = _kube.api_client_from(kubeconfig)
-        out.write(f"kwait demo against the cluster at {client.configuration.host}\n")
+        out.write(
+            f"kwait demo against the cluster at {client.configuration.host} "
+            f"(kubeconfig {kubeconfig}): it creates and then deletes the pod "
+            f"{namespace}/kwait-demo there\n"
+        )
         yield client
         return
     from kwait.testing import FakeApiServer  # noqa: PLC0415 - only for the embedded default
@@ -80,7 +86,7 @@ def _backend(kubeconfig: str | None, *, use_fake: bool, out: TextIO) -> Iterator
     with FakeApiServer() as server:
         out.write(
             f"kwait demo against kwait's in-process API server at {server.url}\n"
-            "(pass --kubeconfig or set KUBECONFIG to run it against a real cluster)\n"
+            "(pass --kubeconfig FILE to run it against a real cluster)\n"
         )
         yield _kube.api_client_from(server.kubeconfig_dict())
 
@@ -98,7 +104,7 @@ def run_demo(
 
     name = "kwait-demo"
     clock = SystemClock()
-    with _backend(kubeconfig, use_fake=use_fake, out=out) as client:
+    with _backend(kubeconfig, use_fake=use_fake, namespace=namespace, out=out) as client:
         http = _kube.KubeHttp(client)
         http.get_json("/version", None, request="GET /version")  # fail fast when unreachable
         path = f"/api/v1/namespaces/{namespace}/pods"

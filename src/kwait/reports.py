@@ -4,7 +4,8 @@ A failed expectation raises a `kwait.ExpectationError` whose ``report`` is a
 `kwait.Report`: a summary and one `ObjectReport` per object involved (its
 timeline as `Row` s, the pattern's progress, its Events as `EventRow` s, its
 last state). `object_report` builds one from a timeline; `error_for` picks the
-exception type a report calls for.
+exception type a report calls for. `to_svg` draws a report (or timelines) as a
+picture: one lane per object, its states as coloured spans over time.
 
 >>> from kwait import Report
 >>> from kwait.reports import error_for
@@ -17,7 +18,16 @@ from __future__ import annotations
 from kwait._publish import publish
 from kwait._verdict.failures import error_for
 from kwait._verdict.report import EventRow, ObjectReport, Row, object_report
+from kwait._verdict.svg import default_state, to_svg
 
-__all__ = ["EventRow", "ObjectReport", "Row", "error_for", "object_report"]
+__all__ = [
+    "EventRow",
+    "ObjectReport",
+    "Row",
+    "default_state",
+    "error_for",
+    "object_report",
+    "to_svg",
+]
 
 publish(__name__, globals(), __all__)

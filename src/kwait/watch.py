@@ -7,6 +7,11 @@ engine records every observation, gap and reconnect into a `Recorder`, which a
 the server's JSON bytes with their `Head` (identity, resourceVersion, generation),
 so nothing is decoded that no state function reads.
 
+`save_timelines` writes what a tracker recorded to a file (JSON Lines, one
+entry a line, after a versioned header); `load_timelines` reads it back as a
+`Recording`, whose timelines replay through `kwait.matchers.Matcher` exactly
+as they were judged live: a failure recorded in CI can be examined locally.
+
 >>> from kwait.watch import RawEvent
 >>> RawEvent("ADDED", {"metadata": {"name": "web-0"}}).type
 'ADDED'
@@ -15,6 +20,12 @@ so nothing is decoded that no state function reads.
 from __future__ import annotations
 
 from kwait._publish import publish
+from kwait._watch.recording import (
+    Recording,
+    RecordingFormatError,
+    load_timelines,
+    save_timelines,
+)
 from kwait._watch.source import ListResult, RawEvent, WatchSource, WatchStream
 from kwait._watch.timeline import Recorder, RecorderStats
 from kwait._watch.wire import Head
@@ -25,8 +36,12 @@ __all__ = [
     "RawEvent",
     "Recorder",
     "RecorderStats",
+    "Recording",
+    "RecordingFormatError",
     "WatchSource",
     "WatchStream",
+    "load_timelines",
+    "save_timelines",
 ]
 
 publish(__name__, globals(), __all__)

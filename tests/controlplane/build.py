@@ -130,6 +130,9 @@ COMPONENTS: tuple[Component, ...] = (
             "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
             "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
             "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
+            # Not part of the control plane: the tests compare `kwait wait` with `kubectl wait`
+            # built from the same release.
+            "kubectl": "k8s.io/kubernetes/cmd/kubectl",
         },
         _version_ldflags(),
     ),

@@ -444,14 +444,21 @@ class _Judge:
             (ident, check) for ident, check in self.checks.values() if not check.outcome.passed
         ]
         passing = [(ident, check) for ident, check in self.checks.values() if check.outcome.passed]
+        timelines = [
+            (self.tracker.recorder.timeline_of(ident), check) for ident, check in failing + passing
+        ]
+        # One time origin for every object, so their tables (and pictures) line up.
+        firsts = [timeline.entries[0].time for timeline, _ in timelines if timeline.entries]
+        start = min(firsts) if firsts else None
         objects = tuple(
             object_report(
-                self.tracker.recorder.timeline_of(ident),
+                timeline,
                 check,
-                events=self.tracker.events_for(ident),
+                events=self.tracker.events_for(timeline.identity),
                 reconnects=self.reconnects,
+                start=start,
             )
-            for ident, check in failing + passing
+            for timeline, check in timelines
         )
         return Report(kind, summary, objects, dict(details or {}))
 

@@ -42,6 +42,7 @@ __all__ = [
     "default_namespace",
     "discovery_for",
     "events_for",
+    "kubeconfig_namespace",
     "missing_namespace",
     "model_to_raw",
     "to_raw",
@@ -88,16 +89,17 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
     return data
 
 
-def _from_files(paths: list[str]) -> Any:
+def _from_files(paths: list[str], chosen: str | None = None) -> Any:
     """An ApiClient from kubeconfig files (merged as kubectl does, first one wins)."""
     datas = [_read_kubeconfig(path) for path in paths]
-    context = next((d["current-context"] for d in datas if d.get("current-context")), None)
+    current = next((d["current-context"] for d in datas if d.get("current-context")), None)
+    context = chosen or current
     shown = os.pathsep.join(paths)
     try:
         if len(paths) == 1:
-            client = kubernetes.config.new_client_from_config(config_file=paths[0])
+            client = kubernetes.config.new_client_from_config(config_file=paths[0], context=chosen)
         else:
-            client = kubernetes.config.new_client_from_config()
+            client = kubernetes.config.new_client_from_config(context=chosen)
     except Exception as error:  # noqa: BLE001 - the client raises many kinds; all mean "bad file"
         raise ConfigError(_config_cause(error), path=shown, context=context) from None
     namespace = next((ns for d in datas if (ns := _context_namespace(d, context))), None)
@@ -106,10 +108,10 @@ def _from_files(paths: list[str]) -> Any:
     return client
 
 
-def _from_dict(data: Mapping[str, Any]) -> Any:
-    context = data.get("current-context") or None
+def _from_dict(data: Mapping[str, Any], chosen: str | None = None) -> Any:
+    context = chosen or data.get("current-context") or None
     try:
-        client = kubernetes.config.new_client_from_config_dict(dict(data))
+        client = kubernetes.config.new_client_from_config_dict(dict(data), context=chosen)
     except Exception as error:  # noqa: BLE001 - the client raises many kinds; all mean "bad dict"
         raise ConfigError(_config_cause(error), context=context) from None
     namespace = _context_namespace(data, context)
@@ -169,17 +171,31 @@ def default_namespace(api_client: Any) -> str | None:
         return None
 
 
-def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
+def api_client_from(kubeconfig: str | Mapping[str, Any] | None, context: str | None = None) -> Any:
     """An ApiClient for a kubeconfig file path or dict (None: the default lookup).
 
-    Raises `kwait.errors.ConfigError` naming the file, context and cause when it
-    cannot be used.
+    `context` picks a kubeconfig context other than the current one. Raises
+    `kwait.errors.ConfigError` naming the file, context and cause when it cannot be used.
     """
-    if kubeconfig is None:
+    if kubeconfig is None and context is None:
         return default_api_client()
     if isinstance(kubeconfig, Mapping):
-        return _from_dict(kubeconfig)
-    return _from_files([os.fspath(kubeconfig)])
+        return _from_dict(kubeconfig, context)
+    if kubeconfig is None:
+        existing = [p for p in _kubeconfig_paths() if os.path.exists(p)]  # noqa: PTH110
+        return _from_files(existing or _kubeconfig_paths(), context)
+    return _from_files([os.fspath(kubeconfig)], context)
+
+
+def kubeconfig_namespace(kubeconfig: str | None, context: str | None = None) -> str | None:
+    """The namespace the kubeconfig's (current or given) context sets, as kubectl reads it."""
+    try:
+        contexts, current = kubernetes.config.list_kube_config_contexts(config_file=kubeconfig)
+    except (kubernetes.config.ConfigException, OSError, TypeError, ValueError):
+        return None
+    chosen = next((c for c in contexts if c.get("name") == context), None) if context else current
+    namespace = ((chosen or {}).get("context") or {}).get("namespace")
+    return str(namespace) if namespace else None
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
