@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from kubernetes import client as k8s
 
 import kwait
 from kwait.testing import FakeApiServer
+
+pytest_plugins = ["pytester"]
 
 
 def test_the_fixtures_give_a_server_the_official_client_and_kwait_use(
@@ -24,3 +27,121 @@ def test_the_fixtures_give_a_server_the_official_client_and_kwait_use(
         core.create_namespaced_pod("default", body)
         [timeline] = tracker.wait_for("condition=Ready", timeout=10)
     assert timeline.identity.name == "web"
+
+
+# ---------------------------------------------------------------- kwait_namespace
+
+_INNER_TESTS = """
+import pathlib
+
+import pytest
+from kubernetes import client as k8s
+
+
+def _note(name):
+    with pathlib.Path("namespaces.txt").open("a") as f:
+        f.write(name + "\\n")
+
+
+def test_fails(kwait_namespace, kwait_cluster_api_client):
+    _note(kwait_namespace)
+    core = k8s.CoreV1Api(kwait_cluster_api_client)
+    core.create_namespaced_config_map(
+        kwait_namespace, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name="left"))
+    )
+    assert False, "the test fails"
+
+
+def test_passes(kwait_namespace):
+    _note(kwait_namespace)
+"""
+
+_INI = """
+[pytest]
+kwait_namespace_service_account = false
+kwait_namespace_timeout = 10
+"""
+
+
+def _temporary(server: FakeApiServer) -> set[str]:
+    return {
+        o["metadata"]["name"]
+        for o in server.objects("namespaces")
+        if (o["metadata"].get("labels") or {}).get("kwait.dev/temporary") == "true"
+    }
+
+
+def _run_inner(
+    pytester: pytest.Pytester, server: FakeApiServer, *args: str
+) -> tuple[pytest.RunResult, list[str]]:
+    pytester.makeini(_INI)
+    pytester.makepyfile(test_inner=_INNER_TESTS)
+    kubeconfig = server.write_kubeconfig(pytester.path / "kubeconfig.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--kubeconfig", str(kubeconfig), *args)
+    names = (pytester.path / "namespaces.txt").read_text().split()
+    return result, names
+
+
+def test_kwait_namespace_is_deleted_even_when_the_test_fails(pytester: pytest.Pytester) -> None:
+    """A failing test's namespace (and what it created there) is gone after the run."""
+    with FakeApiServer(kubelet=False) as server:
+        result, names = _run_inner(pytester, server)
+        result.assert_outcomes(passed=1, failed=1)
+        assert len(names) == 2
+        assert len(set(names)) == 2
+        assert all(n.startswith("kwait-main-test-") for n in names)
+        assert _temporary(server) == set()
+        assert server.objects("configmaps") == []
+    assert "kwait namespaces" not in result.stdout.str()
+
+
+def test_kwait_namespace_is_kept_on_failure_when_asked(pytester: pytest.Pytester) -> None:
+    """With --kwait-keep-namespace-on-failure the failed test's namespace stays, and is listed."""
+    with FakeApiServer(kubelet=False) as server:
+        result, names = _run_inner(pytester, server, "--kwait-keep-namespace-on-failure")
+        failed = next(n for n in names if "test-fails" in n)
+        assert _temporary(server) == {failed}
+        namespace = next(o for o in server.objects("namespaces") if o["metadata"]["name"] == failed)
+        assert namespace["metadata"]["annotations"]["kwait.dev/test"] == "test_inner.py::test_fails"
+        assert namespace["metadata"]["labels"]["kwait.dev/worker"] == "main"
+    result.stdout.fnmatch_lines(
+        [
+            "*kwait namespaces*",
+            f"kept (the test failed): {failed}",
+            "remove them with: kubectl delete namespace -l kwait.dev/temporary=true",
+        ]
+    )
+
+
+def test_a_namespace_that_cannot_be_removed_is_reported_at_the_end(
+    pytester: pytest.Pytester,
+) -> None:
+    """When the API server refuses the DELETE, the session summary names the namespace and why."""
+    with FakeApiServer(kubelet=False) as server:
+        server.faults.fail_next(1, status=500, verb="DELETE", path="/namespaces/")
+        result, names = _run_inner(pytester, server)
+        assert len(_temporary(server)) == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*kwait namespaces*", f"NOT REMOVED: {names[0]}: could not be deleted: *500*"]
+    )
+
+
+def test_the_fake_server_fixtures_take_a_scope(pytester: pytest.Pytester) -> None:
+    """--kwait-fake-server-scope=module gives the tests of a module one server."""
+    pytester.makepyfile(
+        test_scope="""
+        seen = []
+
+        def test_one(kwait_api_server):
+            seen.append(kwait_api_server)
+
+        def test_two(kwait_api_server):
+            seen.append(kwait_api_server)
+            assert seen[0] is seen[1]
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--kwait-fake-server-scope=module")
+    result.assert_outcomes(passed=2)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)

@@ -32,6 +32,7 @@ __all__ = [
     "DiscoveryCache",
     "KubeHttp",
     "KubeWatchSource",
+    "api_client_for",
     "api_client_from",
     "default_api_client",
     "discovery_for",
@@ -69,6 +70,24 @@ def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
     if isinstance(kubeconfig, Mapping):
         return kubernetes.config.new_client_from_config_dict(dict(kubeconfig))
     return kubernetes.config.new_client_from_config(config_file=kubeconfig)
+
+
+def api_client_for(config_file: str | None, *, context: str | None = None) -> Any:
+    """An ApiClient for a kubeconfig path (or ``os.pathsep``-separated paths) and context.
+
+    With neither a file nor a context this is `default_api_client` (which also
+    tries the in-cluster configuration). ``KUBECONFIG`` is the caller's to read:
+    the client reads it once, when it is imported.
+    """
+    if config_file is None and context is None:
+        return default_api_client()
+    try:
+        return kubernetes.config.new_client_from_config(config_file=config_file, context=context)
+    except (kubernetes.config.ConfigException, OSError, TypeError) as error:
+        raise ConnectionLostError(
+            f"no Kubernetes configuration from kubeconfig {config_file or '~/.kube/config'}"
+            f"{f' context {context}' if context else ''}: {error}"
+        ) from error
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
