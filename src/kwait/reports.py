@@ -4,7 +4,9 @@ A failed expectation raises a `kwait.ExpectationError` whose ``report`` is a
 `kwait.Report`: a summary and one `ObjectReport` per object involved (its
 timeline as `Row` s, the pattern's progress, its Events as `EventRow` s, its
 last state). `object_report` builds one from a timeline; `error_for` picks the
-exception type a report calls for.
+exception type a report calls for. `classify` sums up what pods' containers
+went through (verdict, restarts, reasons with counts), as a table and as JSON;
+reports about pods include it.
 
 >>> from kwait import Report
 >>> from kwait.reports import error_for
@@ -15,9 +17,19 @@ exception type a report calls for.
 from __future__ import annotations
 
 from kwait._publish import publish
+from kwait._verdict.classify import Classification, ContainerRecord, classify
 from kwait._verdict.failures import error_for
 from kwait._verdict.report import EventRow, ObjectReport, Row, object_report
 
-__all__ = ["EventRow", "ObjectReport", "Row", "error_for", "object_report"]
+__all__ = [
+    "Classification",
+    "ContainerRecord",
+    "EventRow",
+    "ObjectReport",
+    "Row",
+    "classify",
+    "error_for",
+    "object_report",
+]
 
 publish(__name__, globals(), __all__)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from kwait._match.states import DELETED, DeletedType, State
 from kwait._match.verdict import Check, Outcome, Progress, Status
+from kwait._verdict.classify import Classification, ContainerRecord, classify
 from kwait._watch.timeline import Gap, Identity, Observation, Reconnect, Timeline
 
 __all__ = [
@@ -362,6 +363,10 @@ class ObjectReport:
         events: Recent Events about the object, oldest first.
         last_state: The last full object seen (redacted), None if not held.
         last_where: Which observation `last_state` is, e.g. ``MODIFIED rv 105``.
+        differences: What the last state lacks of the expectation, when its
+            predicate can say (`kwait.compare.matches` can), one line each.
+        containers: For a pod, each container's verdict, restarts, last state
+            and the reasons it went through (`kwait.reports.classify`).
     """
 
     identity: Identity
@@ -373,6 +378,8 @@ class ObjectReport:
     events: tuple[EventRow, ...] = ()
     last_state: dict[str, Any] | None = None
     last_where: str = ""
+    differences: tuple[str, ...] = ()
+    containers: tuple[ContainerRecord, ...] = ()
 
     def to_text(
         self,
@@ -416,6 +423,15 @@ class ObjectReport:
             )
         else:
             out.append("  events: none recorded")
+        if self.containers:
+            out.append("  containers:")
+            out.extend(
+                f"    {line}".rstrip()
+                for line in Classification(self.containers).to_lines(objects=False)
+            )
+        if self.differences:
+            out.append(f"  differences in the last state ({len(self.differences)}):")
+            out.extend(f"    {line}" for line in self.differences[: max_events * 2])
         if self.last_state is None:
             out.append("  last state: not held")
         else:
@@ -462,6 +478,8 @@ class ObjectReport:
             "timeline": [r.to_json() for r in self.rows],
             "events": [e.to_json() for e in self.events],
             "last_state": self.last_state,
+            "differences": list(self.differences),
+            "containers": [c.to_json() for c in self.containers],
         }
 
 
@@ -568,6 +586,10 @@ def object_report(
             break
     if last_obs is not None and last_state is not None and last_obs.object is None:
         last_where += f"; newer observations were evicted, the latest is #{last_obs.seq}"
+    explain = getattr(check.state, "explain", None)
+    differences: tuple[str, ...] = ()
+    if callable(explain) and last_state is not None:
+        differences = tuple(str(line) for line in explain(last_state))
     return ObjectReport(
         identity=timeline.identity,
         expected=check.describe(),
@@ -578,6 +600,8 @@ def object_report(
         events=tuple(event_rows),
         last_state=last_state,
         last_where=last_where,
+        differences=differences,
+        containers=classify([timeline]).records,
     )
 
 
