@@ -36,12 +36,25 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from types import TracebackType
 from typing import Any, cast
 
-__all__ = ["FakeClock", "SystemClock"]
+__all__ = ["FakeClock", "SystemClock", "io_wait"]
+
+
+def io_wait(clock: Any) -> AbstractContextManager[None]:
+    """Declare that the calling thread now blocks on I/O, not on the clock.
+
+    A `FakeClock` in autojump mode then lets time jump without this thread
+    (see `FakeClock.io_wait`); any other clock ignores it.
+
+    >>> with io_wait(SystemClock()):
+    ...     pass
+    """
+    declare = getattr(clock, "io_wait", None)
+    return declare() if callable(declare) else nullcontext()
 
 
 class SystemClock:
@@ -204,6 +217,8 @@ class FakeClock:
             before it raises `TimeoutError` with a description of the clock
             (who is still running, what is pending) instead of hanging; None
             (the default) waits forever, like real time would.
+        io_grace: Real seconds a participant must have been waiting on I/O
+            (inside `io_wait`) before autojump counts it as blocked.
 
     Participants are the thread that created the clock and every thread inside
     ``with clock.participant():``. A participant that is running (not blocked
@@ -211,6 +226,12 @@ class FakeClock:
     participate never hold it, although their deadlines are jumped to like
     anyone's. A thread woken by a ``notify()`` counts as running from the
     moment of the notify.
+
+    A participant that waits for I/O (a tracker reading its watch stream from
+    a server on the same clock) declares it with ``with clock.io_wait():``. It
+    then does not hold time still: once it has waited `io_grace` real seconds
+    with nothing arriving, autojump treats it as blocked. The grace lets bytes
+    already on their way (an event the server has just written) arrive first.
 
     >>> clock = FakeClock()
     >>> clock.advance(2.5)
@@ -228,6 +249,7 @@ class FakeClock:
         *,
         autojump: bool = False,
         stall_timeout: float | None = None,
+        io_grace: float = 0.05,
     ) -> None:
         """Create a clock reading `start`, owned by (and counting) the calling thread."""
         if not math.isfinite(start):
@@ -247,6 +269,8 @@ class FakeClock:
         creator.entered = True
         self._participants: list[_Participation] = [creator]
         self._jumps = 0
+        self._io_grace = _check_seconds("io_grace", io_grace)
+        self._io: dict[threading.Thread, float] = {}
 
     # ------------------------------------------------------------------ reading
     def monotonic(self) -> float:
@@ -387,6 +411,46 @@ class FakeClock:
             result = predicate()
         return result
 
+    @contextmanager
+    def io_wait(self) -> Iterator[None]:
+        """Mark the calling thread as waiting for I/O (a socket read) while inside.
+
+        A participant blocked in a read would otherwise hold time still, and a
+        server on the same clock would never reach the moment it is due to
+        send what the reader waits for. Inside, after `io_grace` real
+        seconds, autojump counts the thread as blocked.
+
+        >>> clock = FakeClock(autojump=True)
+        >>> with clock.io_wait():
+        ...     pass
+        """
+        me = threading.current_thread()
+        with self._lock:
+            self._io[me] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._io.pop(me, None)
+
+    def io_delivered(self) -> None:
+        """Say that data was just sent to readers on this clock: their grace starts again.
+
+        A server on the clock calls it after each write, so that a reader which
+        had been waiting longer than `io_grace` is not counted as blocked while
+        the bytes it waits for are on their way.
+
+        >>> FakeClock().io_delivered()
+        """
+        with self._lock:
+            now = time.monotonic()
+            for thread in self._io:
+                self._io[thread] = now
+
+    def _idle_on_io(self, thread: threading.Thread) -> bool:
+        since = self._io.get(thread)
+        return since is not None and time.monotonic() - since >= self._io_grace
+
     def participant(self) -> AbstractContextManager[None]:
         """Count the thread that enters the returned context manager as a participant.
 
@@ -443,8 +507,7 @@ class FakeClock:
             saved = release_save()
         stalled: str | None = None
         try:
-            if not waiter.park.acquire(timeout=self._park_timeout()):
-                stalled = self._stall(waiter)
+            stalled = self._park(waiter)
         finally:
             if internals is not None:
                 _, _, acquire_restore, waiters = internals
@@ -460,8 +523,28 @@ class FakeClock:
             raise TimeoutError(stalled)
         return waiter.state is _State.NOTIFIED
 
-    def _park_timeout(self) -> float:
-        return -1 if self._stall_timeout is None else self._stall_timeout
+    def _park(self, waiter: _Waiter) -> str | None:
+        """Wait for the waiter's lock; None once released, or the stall message.
+
+        In autojump mode it wakes every `io_grace / 2` real seconds, to jump once
+        a thread waiting on I/O (see `io_wait`) counts as blocked.
+        """
+        stall_at = None if self._stall_timeout is None else time.monotonic() + self._stall_timeout
+        while True:
+            # Parked before a thread began waiting on I/O is parked all the same: poll.
+            slice_ = self._io_grace / 2 if self._autojump else -1.0
+            if stall_at is not None:
+                left = max(0.0, stall_at - time.monotonic())
+                slice_ = left if slice_ < 0 else min(slice_, left)
+            if waiter.park.acquire(timeout=slice_):
+                return None
+            if stall_at is not None and time.monotonic() >= stall_at:
+                return self._stall(waiter)
+            with self._lock:
+                if waiter.state is not _State.PARKED:
+                    return None
+                self._jump_if_idle()
+                self._changed.notify_all()
 
     def _stall(self, waiter: _Waiter) -> str | None:
         """Describe a wait that outlasted `stall_timeout` real seconds, or None if it just woke."""
@@ -507,7 +590,9 @@ class FakeClock:
             if not thread.is_alive():
                 continue
             waiter = self._blocked.get(thread)
-            if waiter is None or waiter.state is not _State.PARKED:
+            if thread in self._io:
+                running.append(f"{thread.name} (waiting on I/O)")
+            elif waiter is None or waiter.state is not _State.PARKED:
                 running.append(thread.name)
         return running
 
@@ -517,7 +602,8 @@ class FakeClock:
             if thread is None:
                 return False
             waiter = self._blocked.get(thread)
-            if (waiter is None or waiter.state is not _State.PARKED) and thread.is_alive():
+            parked = waiter is not None and waiter.state is _State.PARKED
+            if not parked and thread.is_alive() and not self._idle_on_io(thread):
                 return False
         return True
 

@@ -26,14 +26,15 @@ Every wait goes through the injected clock; stopping interrupts them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
 from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
+from kwait._time.clock import io_wait
 from kwait._time.protocol import Clock
-from kwait._watch.source import ExpiredError, ListResult, WatchSource, WatchStream
+from kwait._watch.source import ExpiredError, ListResult, RawEvent, WatchSource, WatchStream
 from kwait._watch.timeline import Identity, Recorder
 
 __all__ = ["EngineStopped", "WatchEngine"]
@@ -144,14 +145,15 @@ class WatchEngine:
         started = self.clock.monotonic()
         delivered = 0
         try:
-            stream = self.source.watch(rv, self.timeout_seconds)
+            with io_wait(self.clock):
+                stream = self.source.watch(rv, self.timeout_seconds)
             with self._lock:
                 if self._stopping:
                     stream.close()
                     raise EngineStopped
                 self._stream = stream
             try:
-                for event in stream:
+                for event in _read(stream, self.clock):
                     delivered += 1
                     if event.type == "BOOKMARK":
                         self.recorder.stats.bookmarks += 1
@@ -190,7 +192,8 @@ class WatchEngine:
         while True:
             self._check_stop()
             try:
-                result = call()
+                with io_wait(self.clock):
+                    result = call()
             except (ApiTransientError, ConnectionLostError) as error:
                 retry_after = error.retry_after if isinstance(error, ApiError) else None
                 delay = max(retry_after or 0.0, self._backoff.next_delay())
@@ -241,3 +244,18 @@ class WatchEngine:
         meta["resourceVersion"] = resource_version
         obj["metadata"] = meta
         return obj
+
+
+def _read(stream: Iterable[RawEvent], clock: Clock) -> Iterator[RawEvent]:
+    """Iterate `stream`, each blocking read declared as I/O to the clock (see `io_wait`).
+
+    A tracker waiting for the next event must not hold a `FakeClock` still: the
+    server that will send it may be waiting for time to pass.
+    """
+    events = iter(stream)
+    while True:
+        with io_wait(clock):
+            event = next(events, None)
+        if event is None:
+            return
+        yield event

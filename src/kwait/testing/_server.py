@@ -151,7 +151,9 @@ class FakeApiServer:
         """Start listening (and the kubelet); returns self."""
         if self._httpd is not None:
             return self
-        self._httpd = HTTPServer(self._address, self._dispatch)
+        self._httpd = HTTPServer(
+            self._address, self._dispatch, getattr(self.clock, "io_delivered", None)
+        )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
