@@ -44,6 +44,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from kwait.testing._errors import StatusError
@@ -183,6 +184,7 @@ class FakeKubelet:
         self._scheduled: set[str] = set()
         self._terminating: set[str] = set()
         self._next_ip = 2
+        self._event_names: dict[tuple[str, str, str], str] = {}
         self._stop = False
         self._thread: threading.Thread | None = None
         store.listeners.append(self._on_event)
@@ -584,6 +586,12 @@ class FakeKubelet:
             current = self.store.get(pods, namespace, name)
             if current["metadata"].get("uid") == uid:
                 self.store.bind_pod(namespace, name, self.node_name)
+                self._event(
+                    SimpleNamespace(namespace=namespace, name=name, uid=uid),
+                    "Scheduled",
+                    f"Successfully assigned {namespace}/{name} to {self.node_name}",
+                    component="default-scheduler",
+                )
 
     def _start_sandbox(self, pod: _Pod, step: float) -> Iterator[float]:
         """Steps 3 and 4 of the happy path: ContainerCreating, then the sandbox is ready."""
@@ -625,7 +633,8 @@ class FakeKubelet:
             self._running(pod, 0)
             pod.phase = "Running"
             self._readiness(pod)
-            self._write(pod)
+            if self._write(pod):
+                self._container_events(pod)
 
     def _pull_failures(
         self, pod: _Pod, step: float, backoff: float | None, max_cycles: int | None
@@ -641,10 +650,12 @@ class FakeKubelet:
             )
             if not self._write(pod):
                 return
+            self._pull_events(pod, "ErrImagePull")
             yield step
             self._waiting(pod, "ImagePullBackOff", 'Back-off pulling image "{image}"')
             if not self._write(pod):
                 return
+            self._pull_events(pod, "ImagePullBackOff")
             window = backoff if backoff is not None else min(10.0 * 2**attempt, 300.0)
             attempt += 1
             if max_cycles is not None and attempt >= max_cycles:
@@ -667,6 +678,7 @@ class FakeKubelet:
         self._readiness(pod)
         if not self._write(pod):
             return
+        self._container_events(pod)
         exits = 0
         while True:
             yield run_time
@@ -691,6 +703,7 @@ class FakeKubelet:
                     container["lastState"] = last
                 if not self._write(pod):
                     return
+                self._crash_backoff_events(pod)
                 yield window
             for spec in pod.container_specs:
                 pod.containers[spec["name"]]["lastState"] = last
@@ -699,8 +712,14 @@ class FakeKubelet:
             self._readiness(pod)
             if not self._write(pod):
                 return
+            self._container_events(pod, restart=True)
 
     def _terminate(self, pod: _Pod, step: float) -> Iterator[float]:
+        if pod.ever_ran:
+            for spec in pod.container_specs:
+                self._event(
+                    pod, "Killing", f"Stopping container {spec['name']}", container=spec["name"]
+                )
         yield step
         if pod.ever_ran:
             self._terminated(pod, 0)
@@ -719,6 +738,117 @@ class FakeKubelet:
                 pod.name,
                 DeleteOptions(grace_period_seconds=0, precondition_uid=pod.uid),
             )
+
+    # ------------------------------------------------------------ events
+
+    def _event(
+        self,
+        pod: Any,
+        reason: str,
+        message: str,
+        *,
+        warning: bool = False,
+        component: str = "kubelet",
+        container: str | None = None,
+    ) -> None:
+        """Record a core/v1 Event about the pod as the kubelet (or scheduler) does.
+
+        A repeat of the same reason and message bumps the Event's count and
+        lastTimestamp instead, as the kubelet's event correlator does.
+        """
+        events = self.store.types["events"]
+        key = (pod.uid, reason, message)
+        now = self.store.timestamp()
+        with contextlib.suppress(StatusError):
+            name = self._event_names.get(key)
+            if name is not None:
+
+                def bump(obj: dict[str, Any]) -> dict[str, Any]:
+                    obj["count"] = int(obj.get("count") or 1) + 1
+                    obj["lastTimestamp"] = now
+                    return obj
+
+                self.store.modify(events, pod.namespace, name, bump)
+                return
+            involved: dict[str, Any] = {
+                "kind": "Pod",
+                "apiVersion": "v1",
+                "namespace": pod.namespace,
+                "name": pod.name,
+                "uid": pod.uid,
+            }
+            if container is not None:
+                involved["fieldPath"] = f"spec.containers{{{container}}}"
+            body = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{pod.name}.{len(self._event_names) + 1:016x}"},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "type": "Warning" if warning else "Normal",
+                "source": {"component": component}
+                | ({"host": self.node_name} if component == "kubelet" else {}),
+                "count": 1,
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "reportingComponent": component,
+                "reportingInstance": self.node_name if component == "kubelet" else "",
+            }
+            created = self.store.create(events, pod.namespace, body)
+            self._event_names[key] = created["metadata"]["name"]
+
+    def _crash_backoff_events(self, pod: _Pod) -> None:
+        for spec in pod.container_specs:
+            self._event(
+                pod,
+                "BackOff",
+                f"Back-off restarting failed container {spec['name']} in pod "
+                f"{pod.name}_{pod.namespace}({pod.uid})",
+                warning=True,
+                container=spec["name"],
+            )
+
+    def _pull_events(self, pod: _Pod, reason: str) -> None:
+        """The kubelet's Events for a failed pull (ErrImagePull) or its back-off."""
+        for spec in pod.container_specs:
+            name, image = spec["name"], spec.get("image", "")
+            if reason == "ErrImagePull":
+                self._event(pod, "Pulling", f'Pulling image "{image}"', container=name)
+                self._event(
+                    pod,
+                    "Failed",
+                    f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed '
+                    f'to pull and unpack image "{image}": failed to resolve reference: not found',
+                    warning=True,
+                    container=name,
+                )
+            else:
+                self._event(pod, "BackOff", f'Back-off pulling image "{image}"', container=name)
+            self._event(pod, "Failed", f"Error: {reason}", warning=True, container=name)
+
+    def _container_events(self, pod: _Pod, *, restart: bool = False) -> None:
+        """Pulling/Pulled (first start only), Created and Started for every container."""
+        for spec in pod.container_specs:
+            name, image = spec["name"], spec.get("image", "")
+            if not restart:
+                self._event(pod, "Pulling", f'Pulling image "{image}"', container=name)
+                self._event(
+                    pod,
+                    "Pulled",
+                    f'Successfully pulled image "{image}" in 1ms (1ms including waiting). '
+                    "Image size: 1024 bytes.",
+                    container=name,
+                )
+            else:
+                self._event(
+                    pod,
+                    "Pulled",
+                    f'Container image "{image}" already present on machine',
+                    container=name,
+                )
+            self._event(pod, "Created", f"Created container: {name}", container=name)
+            self._event(pod, "Started", f"Started container {name}", container=name)
 
     # ------------------------------------------------------------ hooks
 
