@@ -145,3 +145,52 @@ def test_the_fake_server_fixtures_take_a_scope(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(passed=2)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
+
+
+_FAILING_ON_THE_TEST_GROUND = """
+import kwait
+from kwait import states
+from kubernetes import client as k8s
+
+
+def test_crash_loop(kwait_namespace, kwait_cluster_api_client):
+    pod = {
+        "metadata": {
+            "name": "crasher",
+            "labels": {"kwait.dev/lifecycle": "crash-loop"},
+            "annotations": {"kwait.dev/step-delay-ms": "0", "kwait.dev/backoff-ms": "0"},
+        },
+        "spec": {"containers": [{"name": "app", "image": "app:1"}]},
+    }
+    api = kwait_cluster_api_client
+    with kwait.track("pods", "crasher", namespace=kwait_namespace, api_client=api) as tracker:
+        k8s.CoreV1Api(api).create_namespaced_pod(kwait_namespace, pod)
+        tracker.wait_for(states.restart_count().equals(2), timeout=30)
+        tracker.wait_for(states.phase().equals("Succeeded"), timeout=0)
+"""
+
+
+def test_a_failing_test_gets_events_and_logs_as_report_sections(
+    pytester: pytest.Pytester,
+) -> None:
+    """The pytest report of a failed expectation carries Events, namespace Events and logs."""
+    pytester.makeini(_INI)
+    pytester.makepyfile(test_ground=_FAILING_ON_THE_TEST_GROUND)
+    with FakeApiServer() as server:
+        kubeconfig = server.write_kubeconfig(pytester.path / "kubeconfig.json")
+        result = pytester.runpytest("-p", "no:cacheprovider", "--kubeconfig", str(kubeconfig))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- kwait: Events of the objects involved -*",
+            "pod/kwait-main-test-crash-loop-*/crasher (uid *): *Normal  Scheduled: *",
+            "*Warning  BackOff: Back-off restarting failed container app in pod crasher_*",
+            "*- kwait: container logs (last lines) -*",
+            "--- pod/*/crasher (uid *) container app (current run)",
+            "app: run 2 *",
+            "--- pod/*/crasher (uid *) container app (previous run)",
+            "app: run 1 exiting with code 1 (Error)",
+            "*- kwait: Events in namespace kwait-main-test-crash-loop-* -*",
+            "*Normal  pod/crasher  Started (x3): Started container app",
+        ]
+    )

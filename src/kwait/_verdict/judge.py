@@ -180,10 +180,17 @@ class _Judge:
                 check,
                 events=self.tracker.events_for(ident),
                 reconnects=self.reconnects,
+                logs=_logs_for(self.tracker, ident),
             )
             for ident, check in failing + passing
         )
         return Report(kind, summary, objects, dict(details or {}))
+
+
+def _logs_for(tracker: Subject, identity: Identity) -> list[dict[str, Any]]:
+    """Container logs for the report, when the subject can fetch them (a Tracker can)."""
+    fetch = getattr(tracker, "logs_for", None)
+    return list(fetch(identity)) if callable(fetch) else []
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:

@@ -367,6 +367,8 @@ class ObjectReport:
             predicate can say (`kwait.compare.matches` can), one line each.
         containers: For a pod, each container's verdict, restarts, last state
             and the reasons it went through (`kwait.reports.classify`).
+        logs: For a pod, the last lines of each container's log, and of its
+            previous run after a restart (dicts: container, previous, text).
     """
 
     identity: Identity
@@ -380,6 +382,7 @@ class ObjectReport:
     last_where: str = ""
     differences: tuple[str, ...] = ()
     containers: tuple[ContainerRecord, ...] = ()
+    logs: tuple[Mapping[str, Any], ...] = ()
 
     def to_text(
         self,
@@ -429,6 +432,11 @@ class ObjectReport:
                 f"    {line}".rstrip()
                 for line in Classification(self.containers).to_lines(objects=False)
             )
+        for log in self.logs:
+            run = "previous run" if log.get("previous") else "current run"
+            lines = str(log.get("text") or "").rstrip("\n").splitlines() or ["(empty)"]
+            out.append(f"  log of {log.get('container')} ({run}, last {len(lines)} lines):")
+            out.extend(f"    {line}" for line in lines[-max_events * 2 :])
         if self.differences:
             out.append(f"  differences in the last state ({len(self.differences)}):")
             out.extend(f"    {line}" for line in self.differences[: max_events * 2])
@@ -480,6 +488,7 @@ class ObjectReport:
             "last_state": self.last_state,
             "differences": list(self.differences),
             "containers": [c.to_json() for c in self.containers],
+            "logs": [dict(log) for log in self.logs],
         }
 
 
@@ -548,6 +557,7 @@ def object_report(
     events: Iterable[Mapping[str, Any]] = (),
     reconnects: Iterable[Reconnect] = (),
     start: float | None = None,
+    logs: Iterable[Mapping[str, Any]] = (),
 ) -> ObjectReport:
     """Build the report for one object from its timeline and the check that judged it.
 
@@ -559,6 +569,7 @@ def object_report(
         reconnects: Reconnects of the tracker's watch to show as rows (those
             whose sequence numbers fall inside the timeline are the useful ones).
         start: Time the offsets count from (default: the first row's time).
+        logs: Container logs to show (see `ObjectReport.logs`).
     """
     progress = check.progress()
     notes = dict(progress.notes())
@@ -602,6 +613,7 @@ def object_report(
         last_where=last_where,
         differences=differences,
         containers=classify([timeline]).records,
+        logs=tuple(logs),
     )
 
 

@@ -37,6 +37,8 @@ __all__ = [
     "default_api_client",
     "discovery_for",
     "events_for",
+    "namespace_events",
+    "pod_log",
     "to_raw",
 ]
 
@@ -489,3 +491,40 @@ def events_for(http: KubeHttp, namespace: str, uid: str, limit: int = 50) -> lis
         return []
     items = body.get("items") if isinstance(body, dict) else None
     return [i for i in items or [] if isinstance(i, dict)]
+
+
+def namespace_events(http: KubeHttp, namespace: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Every core/v1 Event of a namespace (best effort: [] on failure)."""
+    path = f"/api/v1/namespaces/{namespace}/events"
+    try:
+        body = http.get_json(path, {"limit": str(limit)}, request=f"LIST events in {namespace}")
+    except (ApiError, ConnectionLostError, ExpiredError):
+        return []
+    items = body.get("items") if isinstance(body, dict) else None
+    return [i for i in items or [] if isinstance(i, dict)]
+
+
+def pod_log(
+    http: KubeHttp,
+    namespace: str,
+    name: str,
+    container: str,
+    *,
+    previous: bool = False,
+    tail_lines: int = 20,
+) -> str:
+    """The last lines of a container's log (or of its previous run), or why there are none."""
+    path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+    query = {"container": container, "tailLines": str(tail_lines)}
+    if previous:
+        query["previous"] = "true"
+    try:
+        response = http.open(path, query, request=f"GET log of {namespace}/{name}/{container}")
+    except (ApiError, ConnectionLostError, ExpiredError) as error:
+        return f"(no log: {getattr(error, 'message', None) or error})"
+    try:
+        return response.read().decode("utf-8", "replace")
+    except (Urllib3Error, OSError) as error:
+        return f"(no log: {error})"
+    finally:
+        response.release_conn()

@@ -160,10 +160,10 @@ class _NamespaceReport:
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        del call
         report = yield
         if report.failed and report.when in {"setup", "call"}:
             item.stash[_CALL_FAILED] = True
+            report.sections.extend(_failure_sections(item, call))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -187,6 +187,55 @@ class _NamespaceReport:
         terminalreporter.write_line(
             f"remove them with: kubectl delete namespace -l {_namespace_label()}=true"
         )
+
+
+def _failure_sections(item: pytest.Item, call: pytest.CallInfo[None]) -> list[tuple[str, str]]:
+    """Collect what explains a failure, as pytest report sections.
+
+    The Events and container logs of the objects a kwait expectation concerned,
+    and every Event of the test's kwait_namespace.
+    """
+    sections: list[tuple[str, str]] = []
+    error = call.excinfo.value if call.excinfo is not None else None
+    report = getattr(error, "report", None)
+    events: list[str] = []
+    logs: list[str] = []
+    for obj in getattr(report, "objects", ()):
+        events.extend(
+            f"{obj.identity}: {e.time or '-'}  {e.type or '-'}  {e.reason or '-'}"
+            f"{f' (x{e.count})' if e.count > 1 else ''}: {e.message}"
+            for e in obj.events
+        )
+        for log in obj.logs:
+            run = "previous run" if log.get("previous") else "current run"
+            logs.append(f"--- {obj.identity} container {log.get('container')} ({run})")
+            logs.append(str(log.get("text") or "").rstrip("\n"))
+    if events:
+        sections.append(("kwait: Events of the objects involved", "\n".join(events)))
+    if logs:
+        sections.append(("kwait: container logs (last lines)", "\n".join(logs)))
+    funcargs = getattr(item, "funcargs", {})
+    namespace = funcargs.get("kwait_namespace")
+    client = funcargs.get("kwait_cluster_api_client")
+    if isinstance(namespace, str) and client is not None:
+        from kwait._verdict.report import EventRow  # noqa: PLC0415 - keeps this block apart
+        from kwait._watch.kube import KubeHttp, namespace_events  # noqa: PLC0415
+
+        rows = sorted(
+            ((EventRow.of(e), e) for e in namespace_events(KubeHttp(client), namespace)),
+            key=lambda pair: pair[0].time,
+        )
+        lines = []
+        for e, raw in rows:
+            involved = raw.get("involvedObject") or {}
+            who = f"{str(involved.get('kind') or '').lower()}/{involved.get('name') or ''}"
+            count = f" (x{e.count})" if e.count > 1 else ""
+            lines.append(
+                f"{e.time or '-'}  {e.type or '-'}  {who}  {e.reason or '-'}{count}: {e.message}"
+            )
+        text = "\n".join(lines)
+        sections.append((f"kwait: Events in namespace {namespace}", text or "(none)"))
+    return sections
 
 
 def _namespace_label() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -89,3 +90,47 @@ def test_a_failed_expectation_shows_the_events(kwait_api_client: Any) -> None:
     text = str(info.value)
     assert "Warning  Failed: Error: ErrImagePull" in text
     assert 'Normal  BackOff: Back-off pulling image "app:1"' in text
+
+
+def test_a_failed_expectation_shows_the_current_and_previous_container_logs(
+    kwait_api_client: Any,
+) -> None:
+    """After restarts, the report carries the last lines of the current and the previous run."""
+    core = k8s.CoreV1Api(kwait_api_client)
+    with kwait.track("pods", "crash", api_client=kwait_api_client) as tracker:
+        core.create_namespaced_pod(
+            "default", _pod("crash", "crash-loop", **{"kwait.dev/exit-code": "3"})
+        )
+        tracker.wait_for(states.restart_count().equals(2), timeout=30)
+        with pytest.raises(kwait.WaitTimeoutError) as info:
+            tracker.wait_for(states.phase().equals("Succeeded"), timeout=0)
+    text = str(info.value)
+    assert "  log of app (previous run, last 3 lines):" in text
+    assert "    app: run 1 exiting with code 3 (Error)" in text
+    logs = info.value.report.to_json()["objects"][0]["logs"]
+    assert [(log["container"], log["previous"]) for log in logs] == [
+        ("app", False),
+        ("app", True),
+    ]
+
+
+def test_the_log_subresource_answers_as_the_kubelet_does(kwait_api_client: Any) -> None:
+    """No previous run is a 400; tailLines keeps the last lines."""
+    core = k8s.CoreV1Api(kwait_api_client)
+    kwait.wait_for(
+        "pods",
+        "web",
+        until="condition=Ready",
+        act=lambda: core.create_namespaced_pod("default", _pod("web", "normal")),
+        api_client=kwait_api_client,
+        timeout=30,
+    )
+    assert core.read_namespaced_pod_log("web", "default") == (
+        "app: run 0 starting (docker.io/library/app:1)\napp: run 0 ready\n"
+    )
+    assert core.read_namespaced_pod_log("web", "default", tail_lines=1) == "app: run 0 ready\n"
+    with pytest.raises(k8s.ApiException) as info:
+        core.read_namespaced_pod_log("web", "default", previous=True)
+    assert info.value.status == 400
+    message = json.loads(info.value.body or "{}")["message"]
+    assert message == 'previous terminated container "app" in pod "web" not found'
