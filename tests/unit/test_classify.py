@@ -124,3 +124,21 @@ def test_a_failed_wait_on_a_pod_shows_its_containers(kwait_api_client: Any) -> N
     assert "image-pull" in text
     report = info.value.report.to_json()
     assert report["objects"][0]["containers"][0]["verdict"] == "image-pull"
+
+
+def test_a_report_says_when_a_condition_is_stale_for_the_generation(
+    kwait_api_client: Any,
+) -> None:
+    """Ready=True written for generation 1 does not count at generation 2; the report says so."""
+    core = k8s.CoreV1Api(kwait_api_client)
+    with kwait.track("pods", "web", api_client=kwait_api_client) as tracker:
+        core.create_namespaced_pod("default", _pod("web", "normal"))
+        tracker.wait_for("condition=Ready", timeout=30)
+        patch = {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}
+        core.patch_namespaced_pod("web", "default", patch)
+        tracker.wait_for(states.generation().equals(2), timeout=30)
+        with pytest.raises(kwait.WaitTimeoutError) as info:
+            tracker.wait_for("condition=Ready", timeout=0)
+    line = "condition Ready=True was observed at generation 1; the object is at generation 2"
+    assert f"  stale: {line}" in str(info.value)
+    assert line in info.value.report.to_json()["objects"][0]["stale"]

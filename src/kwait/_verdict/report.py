@@ -39,6 +39,7 @@ __all__ = [
     "format_value",
     "object_report",
     "redact",
+    "stale_conditions",
     "to_yamlish",
 ]
 
@@ -369,6 +370,8 @@ class ObjectReport:
             and the reasons it went through (`kwait.reports.classify`).
         logs: For a pod, the last lines of each container's log, and of its
             previous run after a restart (dicts: container, previous, text).
+        stale: Conditions of the last state written for an older generation of
+            the object (kubectl's rule ignores them), one sentence each.
     """
 
     identity: Identity
@@ -383,6 +386,7 @@ class ObjectReport:
     differences: tuple[str, ...] = ()
     containers: tuple[ContainerRecord, ...] = ()
     logs: tuple[Mapping[str, Any], ...] = ()
+    stale: tuple[str, ...] = ()
 
     def to_text(
         self,
@@ -432,6 +436,7 @@ class ObjectReport:
                 f"    {line}".rstrip()
                 for line in Classification(self.containers).to_lines(objects=False)
             )
+        out.extend(f"  stale: {line}" for line in self.stale)
         for log in self.logs:
             run = "previous run" if log.get("previous") else "current run"
             lines = str(log.get("text") or "").rstrip("\n").splitlines() or ["(empty)"]
@@ -489,6 +494,7 @@ class ObjectReport:
             "differences": list(self.differences),
             "containers": [c.to_json() for c in self.containers],
             "logs": [dict(log) for log in self.logs],
+            "stale": list(self.stale),
         }
 
 
@@ -614,7 +620,34 @@ def object_report(
         differences=differences,
         containers=classify([timeline]).records,
         logs=tuple(logs),
+        stale=tuple(stale_conditions(last_state)) if last_state is not None else (),
     )
+
+
+def stale_conditions(obj: Mapping[str, Any]) -> list[str]:
+    """Say which conditions were written for an older generation of the object.
+
+    kubectl wait (and `kwait.states.condition`) ignore a condition whose
+    observedGeneration is behind the object's generation, which surprises a
+    reader who sees ``Ready: True`` in the last state.
+
+    >>> stale_conditions({"metadata": {"generation": 3}, "status": {"conditions": [
+    ...     {"type": "Ready", "status": "True", "observedGeneration": 2}]}})
+    ['condition Ready=True was observed at generation 2; the object is at generation 3']
+    """
+    meta = obj.get("metadata") or {}
+    generation = meta.get("generation")
+    if not isinstance(generation, int):
+        return []
+    out = []
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        seen = cond.get("observedGeneration") if isinstance(cond, Mapping) else None
+        if isinstance(seen, int) and seen < generation:
+            out.append(
+                f"condition {cond.get('type')}={cond.get('status')} was observed at generation "
+                f"{seen}; the object is at generation {generation}"
+            )
+    return out
 
 
 ReportKind = Literal["transitions", "wait", "never", "count"]
