@@ -134,7 +134,11 @@ def test_a_report_says_when_a_condition_is_stale_for_the_generation(
     with kwait.track("pods", "web", api_client=kwait_api_client) as tracker:
         core.create_namespaced_pod("default", _pod("web", "normal"))
         tracker.wait_for("condition=Ready", timeout=30)
-        patch = {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}
+        # The kubelet would restart the container after this (long) step delay.
+        patch = {
+            "metadata": {"annotations": {"kwait.dev/step-delay-ms": "600000"}},
+            "spec": {"containers": [{"name": "app", "image": "app:2"}]},
+        }
         core.patch_namespaced_pod("web", "default", patch)
         tracker.wait_for(states.generation().equals(2), timeout=30)
         with pytest.raises(kwait.WaitTimeoutError) as info:

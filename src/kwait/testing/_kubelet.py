@@ -13,6 +13,11 @@ chosen by the pod's ``kwait.dev/lifecycle`` label:
     Running -> terminated (Error) -> restarted at once -> terminated ->
     CrashLoopBackOff (10 s doubling to 300 s) -> Running ... with restart counts.
 
+A running pod whose lifecycle has played out reacts to a new container image
+in its spec as the kubelet does: Killing ("definition changed"), then its
+containers restart with the new image (restartCount + 1, lastState
+terminated) and the conditions carry the new observedGeneration.
+
 Annotations tune the timing (milliseconds; all may be 0):
 
 ``kwait.dev/step-delay-ms``
@@ -390,6 +395,9 @@ class FakeKubelet:
                 return
             pod = self._new_pod(obj)
             self._begin(uid, self._lifecycle(pod, lifecycle))
+            return
+        if pod is not None and uid not in self._runs and self._images_changed(pod):
+            self._begin(uid, self._update_images(pod, step))
 
     def _new_pod(self, obj: dict[str, Any]) -> _Pod:
         meta = obj["metadata"]
@@ -738,6 +746,38 @@ class FakeKubelet:
                 pod.name,
                 DeleteOptions(grace_period_seconds=0, precondition_uid=pod.uid),
             )
+
+    # ------------------------------------------------------------ spec changes
+
+    def _images_changed(self, pod: _Pod) -> bool:
+        """True when a running container's spec names another image than it runs."""
+        if pod.phase != "Running":
+            return False
+        for spec in pod.container_specs:
+            running = pod.containers.get(spec["name"]) or {}
+            image = running.get("image")
+            if image and _resolved_image(spec.get("image", "")) != image:
+                return True
+        return False
+
+    def _update_images(self, pod: _Pod, step: float) -> Iterator[float]:
+        """Restart the containers with the new image, as the kubelet does on a spec change."""
+        for spec in pod.container_specs:
+            self._event(
+                pod,
+                "Killing",
+                f"Container {spec['name']} definition changed, will be restarted",
+                container=spec["name"],
+            )
+        yield step
+        restarts = max(int(c.get("restartCount") or 0) for c in pod.containers.values()) + 1
+        last = self._terminated(pod, 0)
+        for spec in pod.container_specs:
+            pod.containers[spec["name"]]["lastState"] = last
+        self._running(pod, restarts)
+        self._readiness(pod)
+        if self._write(pod):
+            self._container_events(pod)
 
     # ------------------------------------------------------------ events
 

@@ -134,3 +134,27 @@ def test_the_log_subresource_answers_as_the_kubelet_does(kwait_api_client: Any) 
     assert info.value.status == 400
     message = json.loads(info.value.body or "{}")["message"]
     assert message == 'previous terminated container "app" in pod "web" not found'
+
+
+def test_a_new_image_restarts_the_container_like_a_kubelet(
+    kwait_api_server: FakeApiServer, kwait_api_client: Any
+) -> None:
+    """Killing, a restart with the new image, and conditions at the new generation."""
+    core = k8s.CoreV1Api(kwait_api_client)
+    with kwait.track("pods", "web", api_client=kwait_api_client) as tracker:
+        core.create_namespaced_pod("default", _pod("web", "normal"))
+        tracker.wait_for("condition=Ready", timeout=30)
+        patch = {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}
+        core.patch_namespaced_pod("web", "default", patch)
+        [timeline] = tracker.wait_for(
+            [states.image().equals("docker.io/library/app:2"), "condition=Ready"], timeout=30
+        )
+    last = timeline.last
+    assert last is not None
+    assert last.object is not None
+    [status] = last.object["status"]["containerStatuses"]
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["reason"] == "Completed"
+    assert last.object["status"]["observedGeneration"] == 2
+    reasons = [r for _, r, _, _ in _events(kwait_api_server, "web")]
+    assert reasons[-5:] == ["Killing", "Pulling", "Pulled", "Created", "Started"]
