@@ -157,7 +157,12 @@ def test_corrupt_input_fails_and_the_failure_state_is_asserted(
     [record] = classify(tracker).records
     assert record.verdict == "image-pull"
     assert dict(record.reasons)["ErrImagePull"] >= 2
-    assert "image-pull" in str(never_ready.value)
+    text = str(never_ready.value)
+    assert "image-pull" in text
+    # The simulated kubelet's Events, as a kubelet words them, are in the report.
+    assert "Warning  Failed" in text
+    assert "Error: ErrImagePull" in text
+    assert "BackOff" in text
 
 
 def test_a_crash_looping_container_is_classified(
