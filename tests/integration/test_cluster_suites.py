@@ -217,7 +217,12 @@ def test_no_pod_of_the_old_replicaset_is_ready_again_after_the_rollout(
         kwait.track("deployments", "web", namespace=ns, api_client=api) as deployment,
     ):
         apps.patch_namespaced_deployment("web", ns, patch)
-        deployment.wait_for(states.generation_observed() & states.rollout_complete(), timeout=90)
+        # generation 2: the tracker may not have seen the patch yet, and the rollout of
+        # generation 1 is complete too.
+        rolled_out = (
+            states.generation().equals(2) & states.generation_observed() & states.rollout_complete()
+        )
+        deployment.wait_for(rolled_out, timeout=90)
         pods.sync()
         done_at = deployment.timeline().last
         assert done_at is not None
@@ -309,3 +314,23 @@ def test_rolling_image_patch_updates_each_instance_exactly_once(
     assert text.startswith(f"pod/{ns}/pg-2 ")
     assert "counted 2" in text
     assert "pg-1" not in text.split("\n", maxsplit=1)[0]
+
+
+def test_the_fake_kubelets_lifecycle_name_works_on_the_test_ground(
+    staged: KubeCluster, kwait_namespace: str, kwait_cluster_api_client: Any
+) -> None:
+    """A pod labelled for the fake kubelet (normal-start) starts under the kwok Stages too."""
+    del staged
+    api = kwait_cluster_api_client
+    pod: Any = pod_manifest(
+        "same-words", lifecycle="normal-start", annotations={"kwait.dev/delay": "50ms"}
+    )
+    kwait.wait_for(
+        "pods",
+        "same-words",
+        namespace=kwait_namespace,
+        until="condition=Ready",
+        act=lambda: k8s.CoreV1Api(api).create_namespaced_pod(kwait_namespace, pod),
+        api_client=api,
+        timeout=60,
+    )

@@ -59,3 +59,26 @@ def test_a_wait_that_cannot_be_met_times_out_in_fake_time() -> None:
         finally:
             api.close()
     assert 300 <= waited < 400
+
+
+def test_the_fake_kubelet_reads_the_test_grounds_go_duration_annotations() -> None:
+    """A manifest written for the kwok Stages ("kwait.dev/delay": "20s") plays the same here."""
+    clock = FakeClock(autojump=True, stall_timeout=30)
+    pod: Any = {
+        "metadata": {
+            "name": "web",
+            "labels": {LIFECYCLE_LABEL: "normal"},
+            "annotations": {"kwait.dev/delay": "20s"},
+        },
+        "spec": {"containers": [{"name": "app", "image": "app:1"}]},
+    }
+    with FakeApiServer(clock=clock, seed=3) as server:
+        api = new_client_from_config_dict(server.kubeconfig_dict())  # type: ignore[no-untyped-call]
+        try:
+            with kwait.track("pods", "web", api_client=api, clock=clock) as tracker:
+                k8s.CoreV1Api(api).create_namespaced_pod("default", pod)
+                tracker.wait_for("condition=Ready", timeout=600)
+        finally:
+            api.close()
+    # binding, sandbox and start: one 20 s step each
+    assert 60 <= clock.monotonic() < 100

@@ -18,7 +18,11 @@ in its spec as the kubelet does: Killing ("definition changed"), then its
 containers restart with the new image (restartCount + 1, lastState
 terminated) and the conditions carry the new observedGeneration.
 
-Annotations tune the timing (milliseconds; all may be 0):
+Annotations tune the timing (milliseconds; all may be 0). The test ground's
+Go-duration annotations are read when the millisecond one is absent
+(`GO_DURATION_FALLBACKS`: ``kwait.dev/delay``, ``kwait.dev/run-duration``,
+``kwait.dev/image-pull-backoff-duration``, ``kwait.dev/crash-loop-backoff-duration``),
+so a manifest written for one ground plays the same lifecycle on the other:
 
 ``kwait.dev/step-delay-ms``
     Delay before each status write (binding, sandbox, start ...). Default 0.
@@ -46,6 +50,7 @@ import copy
 import hashlib
 import heapq
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,7 +61,13 @@ from kwait.testing._errors import StatusError
 from kwait.testing._lifecycle import DeleteOptions, Store
 from kwait.testing._store import Event
 
-__all__ = ["LIFECYCLE_LABEL", "FakeKubelet", "go_duration"]
+__all__ = [
+    "GO_DURATION_FALLBACKS",
+    "LIFECYCLE_LABEL",
+    "FakeKubelet",
+    "go_duration",
+    "parse_go_duration",
+]
 
 LIFECYCLE_LABEL = "kwait.dev/lifecycle"
 STEP_DELAY = "kwait.dev/step-delay-ms"
@@ -110,6 +121,47 @@ def _resolved_image(image: str) -> str:
     if ":" not in last and "@" not in last:
         name += ":latest"
     return name
+
+
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|ms|us|µs|ns|m|s)")
+
+#: The test ground's (kwok Stages') timing annotations, in Go durations, read when the
+#: millisecond annotation of the same meaning is absent: one vocabulary for both grounds.
+GO_DURATION_FALLBACKS = {
+    STEP_DELAY: "kwait.dev/delay",
+    RUN_TIME: "kwait.dev/run-duration",
+    "image-pull-failure": "kwait.dev/image-pull-backoff-duration",
+    "crash-loop": "kwait.dev/crash-loop-backoff-duration",
+}
+
+
+def parse_go_duration(text: str) -> float | None:
+    """Read a Go duration (``"1m20s"``, ``"500ms"``, ``"0s"``) as seconds; None if it is not one.
+
+    >>> [parse_go_duration(t) for t in ("1m20s", "500ms", "0s", "1.5s", "soon")]
+    [80.0, 0.5, 0.0, 1.5, None]
+    """
+    text = text.strip()
+    if text == "0":
+        return 0.0
+    pos, total = 0, 0.0
+    for match in _GO_PART.finditer(text):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _GO_UNITS[match.group(2)]
+        pos = match.end()
+    return total if pos == len(text) and pos > 0 else None
+
+
+def _timing(
+    annotations: dict[str, str], key: str, fallback: str | None, default: float | None
+) -> float | None:
+    """The millisecond annotation `key`, else the Go-duration annotation `fallback`."""
+    if key in annotations or fallback is None or fallback not in annotations:
+        return _ms(annotations, key, default)
+    seconds = parse_go_duration(annotations[fallback])
+    return default if seconds is None else seconds
 
 
 def _digest(*parts: str) -> str:
@@ -366,7 +418,7 @@ class FakeKubelet:
         node = spec.get("nodeName")
         labels = meta.get("labels") or {}
         annotations = meta.get("annotations") or {}
-        step = _ms(annotations, STEP_DELAY, 0.0) or 0.0
+        step = _timing(annotations, STEP_DELAY, GO_DURATION_FALLBACKS[STEP_DELAY], 0.0) or 0.0
         if not node:
             if (
                 spec.get("schedulerName", _DEFAULT_SCHEDULER) == _DEFAULT_SCHEDULER
@@ -620,8 +672,8 @@ class FakeKubelet:
 
     def _lifecycle(self, pod: _Pod, lifecycle: str) -> Iterator[float]:
         annotations = pod.annotations
-        step = _ms(annotations, STEP_DELAY, 0.0) or 0.0
-        backoff = _ms(annotations, BACKOFF, None)
+        step = _timing(annotations, STEP_DELAY, GO_DURATION_FALLBACKS[STEP_DELAY], 0.0) or 0.0
+        backoff = _timing(annotations, BACKOFF, GO_DURATION_FALLBACKS.get(lifecycle), None)
         raw_cycles = annotations.get(MAX_CYCLES)
         max_cycles = int(raw_cycles) if raw_cycles and raw_cycles.isdigit() else None
         if max_cycles is None and step == 0 and backoff == 0:
@@ -632,7 +684,7 @@ class FakeKubelet:
         if lifecycle == "image-pull-failure":
             yield from self._pull_failures(pod, step, backoff, max_cycles)
         elif lifecycle == "crash-loop":
-            run_time = _ms(annotations, RUN_TIME, step) or 0.0
+            run_time = _timing(annotations, RUN_TIME, GO_DURATION_FALLBACKS[RUN_TIME], step) or 0.0
             code = annotations.get(EXIT_CODE, "1")
             exit_code = int(code) if code.lstrip("-").isdigit() else 1
             yield from self._crash_loop(pod, step, backoff, max_cycles, run_time, exit_code)
