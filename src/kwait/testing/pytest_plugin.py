@@ -163,7 +163,10 @@ class _NamespaceReport:
         report = yield
         if report.failed and report.when in {"setup", "call"}:
             item.stash[_CALL_FAILED] = True
-            report.sections.extend(_failure_sections(item, call))
+            try:
+                report.sections.extend(_failure_sections(item, call))
+            except Exception as error:  # noqa: BLE001 - collecting must never hide the failure
+                report.sections.append(("kwait: collectors", f"could not collect: {error!r}"))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
