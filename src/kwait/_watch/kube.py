@@ -519,7 +519,10 @@ def pod_log(
     if previous:
         query["previous"] = "true"
     try:
-        response = http.open(path, query, request=f"GET log of {namespace}/{name}/{container}")
+        # Bounded: a report must not wait long for a kubelet that cannot be reached.
+        response = http.open(
+            path, query, request=f"GET log of {namespace}/{name}/{container}", read_timeout=5.0
+        )
     except (ApiError, ConnectionLostError, ExpiredError) as error:
         return f"(no log: {getattr(error, 'message', None) or error})"
     try:
