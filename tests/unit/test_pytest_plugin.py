@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -194,3 +195,46 @@ def test_a_failing_test_gets_events_and_logs_as_report_sections(
             "*Normal  pod/crasher  Started (x3): Started container app",
         ]
     )
+
+
+def test_the_cluster_client_follows_kube_context_and_kubeconfig_at_fixture_time(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--kube-context picks a context; KUBECONFIG is read when the fixture runs, not earlier."""
+    with FakeApiServer(kubelet=False) as server:
+        config = server.kubeconfig_dict()
+        other = json.loads(json.dumps(config))
+        other["clusters"][0]["name"] = "elsewhere"
+        other["clusters"][0]["cluster"]["server"] = "http://127.0.0.1:9"
+        other["contexts"][0]["name"] = "elsewhere"
+        other["contexts"][0]["context"]["cluster"] = "elsewhere"
+        config["clusters"].append(other["clusters"][0])
+        config["contexts"].append(other["contexts"][0])
+        config["current-context"] = "elsewhere"
+        path = pytester.path / "kubeconfig.json"
+        path.write_text(json.dumps(config))
+        pytester.makepyfile(
+            test_host=f"""
+            def test_host(kwait_cluster_api_client):
+                assert kwait_cluster_api_client.configuration.host == {server.url!r}
+            """
+        )
+        context = config["contexts"][0]["name"]
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", "--kubeconfig", str(path), "--kube-context", context
+        )
+        result.assert_outcomes(passed=1)
+        result = pytester.runpytest("-p", "no:cacheprovider", "--kubeconfig", str(path))
+        result.assert_outcomes(failed=1)  # the current context points elsewhere
+        second = str(server.write_kubeconfig(pytester.path / "k2.json"))
+        pytester.makeconftest(
+            f"""
+            import os
+
+            def pytest_configure(config):
+                os.environ["KUBECONFIG"] = {second!r}
+            """
+        )
+        monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+        result = pytester.runpytest("-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1)
