@@ -21,7 +21,7 @@ in_order('ErrImagePull', at_least(1, 'ImagePullBackOff'))
 from __future__ import annotations
 
 # The public submodules, so `kwait.states.phase()` works after `import kwait`.
-from kwait import errors, matchers, reports, retry, signs, states, typing, watch  # noqa: F401
+from kwait import compare, errors, matchers, reports, retry, signs, states, typing, watch  # noqa: F401
 from kwait._api import (
     expect_consistently,
     expect_count,

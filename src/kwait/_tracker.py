@@ -419,6 +419,38 @@ class Tracker:
 
         return _kube.missing_namespace(source)
 
+    def logs_for(self, identity: Identity, tail_lines: int = 20) -> list[dict[str, Any]]:
+        """The last log lines of a pod's containers, and of their previous run after a restart.
+
+        Best effort, for reports: one dict per log (``container``, ``previous``,
+        ``text``); an empty list for other kinds, or without an API server.
+        """
+        source = self._source
+        http = getattr(source, "http", None)
+        if http is None or identity.kind.lower() != "pod" or not identity.name:
+            return []
+        last = self.recorder.timeline_of(identity).last
+        obj = last.object if last is not None else None
+        if obj is None or last is None or last.type == "DELETED":
+            return []
+        from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
+
+        out: list[dict[str, Any]] = []
+        for status in (obj.get("status") or {}).get("containerStatuses") or []:
+            container = str(status.get("name"))
+            runs = [False, True] if int(status.get("restartCount") or 0) > 0 else [False]
+            for previous in runs:
+                text = _kube.pod_log(
+                    http,
+                    identity.namespace,
+                    identity.name,
+                    container,
+                    previous=previous,
+                    tail_lines=tail_lines,
+                )
+                out.append({"container": container, "previous": previous, "text": text})
+        return out
+
     def sync(self, timeout: Timeout = 30.0) -> None:
         """Wait until the tracker has observed everything the server holds now.
 

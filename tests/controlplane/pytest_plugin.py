@@ -36,7 +36,9 @@ from tests.controlplane.fixtures import (
     watch,
 )
 
-_CLUSTER_FIXTURES = frozenset({"kube_cluster", "kube_api_client", "namespace", "cutting_proxy"})
+_CLUSTER_FIXTURES = frozenset(
+    {"kube_cluster", "kube_api_client", "namespace", "cutting_proxy", "kwait_namespace"}
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,7 +7,8 @@ marker line. A pod on a kwok-managed node picks its lifecycle with a label:
 ========================  ==================================================================
 ``kwait.dev/lifecycle``    what the simulated kubelet does
 ========================  ==================================================================
-``normal`` (or absent)     ContainerCreating -> Running, Ready
+``normal`` (or absent)     ContainerCreating -> Running, Ready (``normal-start``, the fake
+                           kubelet's name, is the same)
 ``image-pull-failure``     ContainerCreating -> ErrImagePull <-> ImagePullBackOff, forever
 ``crash-loop``             Running -> exit 1 -> restart -> CrashLoopBackOff -> restart ...
 ``complete``               Running -> exit 0 -> Succeeded (Job-like pods)
@@ -47,6 +48,7 @@ STAGES_DIR = Path(__file__).parent / "stages"
 LIFECYCLE_LABEL = "kwait.dev/lifecycle"
 LIFECYCLES = (
     "normal",
+    "normal-start",
     "image-pull-failure",
     "crash-loop",
     "complete",

@@ -41,6 +41,11 @@ def test_demo_shows_the_timeline_a_pass_and_a_fast_failure(
     assert "TransitionMismatchError" in out
     assert "(at the first ErrImagePull, not at the timeout)" in out
     assert "failed here" in out
+    # The failing report carries the kubelet's Events and the container's classification.
+    assert "Normal  Scheduled: Successfully assigned default/kwait-demo to kwait-node" in out
+    assert "Warning  Failed (x2): Error: ErrImagePull" in out
+    assert 'Normal  BackOff (x2): Back-off pulling image "registry.invalid/' in out
+    assert "app        image-pull  0" in out
     assert out.rstrip().endswith("Demo finished as expected.")
 
 

@@ -153,6 +153,10 @@ Successfully assigned kubevirt/virt-launcher-vm to node-1
     2025-01-01T00:00:11Z  Warning  Failed (x2): \
 Failed to pull image "registry:5000/vm:nope": not found
     2025-01-01T00:00:12Z  Normal  BackOff (x3): Back-off pulling image "registry:5000/vm:nope"
+  containers:
+    container  verdict     restarts  last state             reasons seen
+    compute    image-pull  0         waiting: ErrImagePull  ContainerCreating, \
+ErrImagePull x2, ImagePullBackOff
   last state (#6 MODIFIED rv 141):
     apiVersion: v1
     kind: Pod

@@ -21,6 +21,7 @@ import kwait
 
 PUBLIC_MODULES = [
     "kwait",
+    "kwait.compare",
     "kwait.errors",
     "kwait.matchers",
     "kwait.reports",

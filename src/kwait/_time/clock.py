@@ -36,14 +36,27 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from types import TracebackType
 from typing import Any, cast
 
 from kwait._errors import ClockStallError
 
-__all__ = ["FakeClock", "SystemClock"]
+__all__ = ["FakeClock", "SystemClock", "io_wait"]
+
+
+def io_wait(clock: Any) -> AbstractContextManager[None]:
+    """Declare that the calling thread now blocks on I/O, not on the clock.
+
+    A `FakeClock` in autojump mode then lets time jump without this thread
+    (see `FakeClock.io_wait`); any other clock ignores it.
+
+    >>> with io_wait(SystemClock()):
+    ...     pass
+    """
+    declare = getattr(clock, "io_wait", None)
+    return declare() if callable(declare) else nullcontext()
 
 
 _LONGEST_BLOCK = 1e8
@@ -237,6 +250,8 @@ class FakeClock:
             a clock that nobody advances. The default is 2 seconds; a thread
             outside the participants that advances the clock now and then
             keeps it from being idle. None turns the check off.
+        io_grace: Real seconds a participant must have been waiting on I/O
+            (inside `io_wait`) before autojump counts it as blocked.
 
     Participants are the thread that created the clock and every thread inside
     ``with clock.participant():``. A participant that is running (not blocked
@@ -244,6 +259,12 @@ class FakeClock:
     participate never hold it, although their deadlines are jumped to like
     anyone's. A thread woken by a ``notify()`` counts as running from the
     moment of the notify.
+
+    A participant that waits for I/O (a tracker reading its watch stream from
+    a server on the same clock) declares it with ``with clock.io_wait():``. It
+    then does not hold time still: once it has waited `io_grace` real seconds
+    with nothing arriving, autojump treats it as blocked. The grace lets bytes
+    already on their way (an event the server has just written) arrive first.
 
     >>> clock = FakeClock()
     >>> clock.advance(2.5)
@@ -262,6 +283,7 @@ class FakeClock:
         autojump: bool = False,
         stall_timeout: float | None = None,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        io_grace: float = 0.05,
     ) -> None:
         """Create a clock reading `start`, owned by (and counting) the calling thread."""
         if isinstance(start, bool) or not isinstance(start, int | float):
@@ -290,6 +312,8 @@ class FakeClock:
         creator.entered = True
         self._participants: list[_Participation] = [creator]
         self._jumps = 0
+        self._io_grace = _check_seconds("io_grace", io_grace)
+        self._io: dict[threading.Thread, float] = {}
 
     # ------------------------------------------------------------------ reading
     def monotonic(self) -> float:
@@ -431,6 +455,46 @@ class FakeClock:
             result = predicate()
         return result
 
+    @contextmanager
+    def io_wait(self) -> Iterator[None]:
+        """Mark the calling thread as waiting for I/O (a socket read) while inside.
+
+        A participant blocked in a read would otherwise hold time still, and a
+        server on the same clock would never reach the moment it is due to
+        send what the reader waits for. Inside, after `io_grace` real
+        seconds, autojump counts the thread as blocked.
+
+        >>> clock = FakeClock(autojump=True)
+        >>> with clock.io_wait():
+        ...     pass
+        """
+        me = threading.current_thread()
+        with self._lock:
+            self._io[me] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._io.pop(me, None)
+
+    def io_delivered(self) -> None:
+        """Say that data was just sent to readers on this clock: their grace starts again.
+
+        A server on the clock calls it after each write, so that a reader which
+        had been waiting longer than `io_grace` is not counted as blocked while
+        the bytes it waits for are on their way.
+
+        >>> FakeClock().io_delivered()
+        """
+        with self._lock:
+            now = time.monotonic()
+            for thread in self._io:
+                self._io[thread] = now
+
+    def _idle_on_io(self, thread: threading.Thread) -> bool:
+        since = self._io.get(thread)
+        return since is not None and time.monotonic() - since >= self._io_grace
+
     def participant(self) -> AbstractContextManager[None]:
         """Count the thread that enters the returned context manager as a participant.
 
@@ -506,36 +570,70 @@ class FakeClock:
         return waiter.state is _State.NOTIFIED
 
     def _park(self, waiter: _Waiter) -> str | None:
-        """Wait for the waiter's wake-up; a description if it stalled or the clock went idle."""
+        """Wait for the waiter's wake-up; a description if it stalled or the clock went idle.
+
+        In autojump mode it wakes every `io_grace / 2` real seconds, to jump once
+        a thread waiting on I/O (see `io_wait`) counts as blocked.
+        """
         # Only the clock's creator (or, once it is gone, anyone) watches for idleness, so
         # that a clock with many parked threads does not wake them all to poll.
         watch_idle = self._idle_timeout is not None and (
             waiter.thread is self._creator or not self._creator.is_alive()
         )
-        if self._stall_timeout is None and not watch_idle:
+        if self._stall_timeout is None and not watch_idle and not self._autojump:
             waiter.park.acquire()
             return None
-        start = time.monotonic()
+        stall_at = None if self._stall_timeout is None else time.monotonic() + self._stall_timeout
         idle_since: tuple[int, float] | None = None
         while True:
-            if waiter.park.acquire(timeout=_IDLE_POLL):
+            slice_ = _IDLE_POLL if watch_idle else -1.0
+            if self._autojump:
+                # Parked before a thread began waiting on I/O is parked all the same: poll.
+                half = self._io_grace / 2
+                slice_ = half if slice_ < 0 else min(slice_, half)
+            if stall_at is not None:
+                left = max(0.0, stall_at - time.monotonic())
+                slice_ = left if slice_ < 0 else min(slice_, left)
+            if waiter.park.acquire(timeout=slice_):
                 return None
             now = time.monotonic()
-            if self._stall_timeout is not None and now - start >= self._stall_timeout:
+            if stall_at is not None and now >= stall_at:
                 return self._stall(waiter)
-            if not watch_idle or self._idle_timeout is None:
-                continue
-            with self._lock:
-                idle = self._idle_here(waiter)
-                activity = self._activity
-            if not idle:
-                idle_since = None
-            elif idle_since is None or idle_since[0] != activity:
-                idle_since = (activity, now)
-            elif now - idle_since[1] >= self._idle_timeout:
-                stalled = self._stall(waiter, idle=True)
+            if self._autojump and not self._jump_while_parked(waiter):
+                return None
+            if watch_idle:
+                idle_since, stalled = self._watch_idle(waiter, idle_since, now)
                 if stalled is not None:
                     return stalled
+
+    def _jump_while_parked(self, waiter: _Waiter) -> bool:
+        """Autojump from a parked thread (a thread on I/O may now count as blocked).
+
+        False when the waiter was woken meanwhile.
+        """
+        with self._lock:
+            if waiter.state is not _State.PARKED:
+                return False
+            self._jump_if_idle()
+            self._changed.notify_all()
+            return True
+
+    def _watch_idle(
+        self, waiter: _Waiter, idle_since: tuple[int, float] | None, now: float
+    ) -> tuple[tuple[int, float] | None, str | None]:
+        """Track how long the clock has been idle; the stall message once it is too long."""
+        if self._idle_timeout is None:
+            return None, None
+        with self._lock:
+            idle = self._idle_here(waiter)
+            activity = self._activity
+        if not idle:
+            return None, None
+        if idle_since is None or idle_since[0] != activity:
+            return (activity, now), None
+        if now - idle_since[1] >= self._idle_timeout:
+            return idle_since, self._stall(waiter, idle=True)
+        return idle_since, None
 
     def _idle_here(self, waiter: _Waiter) -> bool:
         """True when every participant is blocked, so only another thread could end the wait.
@@ -607,7 +705,9 @@ class FakeClock:
             if not thread.is_alive():
                 continue
             waiter = self._blocked.get(thread)
-            if waiter is None or waiter.state is not _State.PARKED:
+            if thread in self._io:
+                running.append(f"{thread.name} (waiting on I/O)")
+            elif waiter is None or waiter.state is not _State.PARKED:
                 running.append(thread.name)
         return running
 
@@ -617,7 +717,8 @@ class FakeClock:
             if thread is None:
                 return False
             waiter = self._blocked.get(thread)
-            if (waiter is None or waiter.state is not _State.PARKED) and thread.is_alive():
+            parked = waiter is not None and waiter.state is _State.PARKED
+            if not parked and thread.is_alive() and not self._idle_on_io(thread):
                 return False
         return True
 

@@ -457,6 +457,7 @@ class _Judge:
                 events=self.tracker.events_for(timeline.identity),
                 reconnects=self.reconnects,
                 start=start,
+                logs=_logs_for(self.tracker, timeline.identity),
             )
             for timeline, check in timelines
         )
@@ -494,6 +495,12 @@ class _Judge:
         report = self.report(kind, summary, details)
         ordered = sorted(report.objects, key=lambda o: o.identity.uid != ident.uid)
         return FailureSignError(dataclasses.replace(report, objects=tuple(ordered)))
+
+
+def _logs_for(tracker: Subject, identity: Identity) -> list[dict[str, Any]]:
+    """Container logs for the report, when the subject can fetch them (a Tracker can)."""
+    fetch = getattr(tracker, "logs_for", None)
+    return list(fetch(identity)) if callable(fetch) else []
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:

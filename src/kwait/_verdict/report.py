@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from kwait._match.states import DELETED, DeletedType, State
 from kwait._match.verdict import Check, Outcome, Progress, Status
+from kwait._verdict.classify import Classification, ContainerRecord, classify
 from kwait._watch.timeline import Gap, Identity, Observation, Reconnect, Timeline
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "format_value",
     "object_report",
     "redact",
+    "stale_conditions",
     "to_yamlish",
 ]
 
@@ -383,6 +385,14 @@ class ObjectReport:
         events: Recent Events about the object, oldest first.
         last_state: The last full object seen (redacted), None if not held.
         last_where: Which observation `last_state` is, e.g. ``MODIFIED rv 105``.
+        differences: What the last state lacks of the expectation, when its
+            predicate can say (`kwait.compare.matches` can), one line each.
+        containers: For a pod, each container's verdict, restarts, last state
+            and the reasons it went through (`kwait.reports.classify`).
+        logs: For a pod, the last lines of each container's log, and of its
+            previous run after a restart (dicts: container, previous, text).
+        stale: Conditions of the last state written for an older generation of
+            the object (kubectl's rule ignores them), one sentence each.
 
     >>> from kwait.matchers import Matcher
     >>> from kwait.reports import object_report
@@ -406,6 +416,10 @@ class ObjectReport:
     events: tuple[EventRow, ...] = ()
     last_state: dict[str, Any] | None = None
     last_where: str = ""
+    differences: tuple[str, ...] = ()
+    containers: tuple[ContainerRecord, ...] = ()
+    logs: tuple[Mapping[str, Any], ...] = ()
+    stale: tuple[str, ...] = ()
 
     def to_text(
         self,
@@ -449,6 +463,21 @@ class ObjectReport:
             )
         else:
             out.append("  events: none recorded")
+        if self.containers:
+            out.append("  containers:")
+            out.extend(
+                f"    {line}".rstrip()
+                for line in Classification(self.containers).to_lines(objects=False)
+            )
+        out.extend(f"  stale: {line}" for line in self.stale)
+        for log in self.logs:
+            run = "previous run" if log.get("previous") else "current run"
+            lines = str(log.get("text") or "").rstrip("\n").splitlines() or ["(empty)"]
+            out.append(f"  log of {log.get('container')} ({run}, last {len(lines)} lines):")
+            out.extend(f"    {line}" for line in lines[-max_events * 2 :])
+        if self.differences:
+            out.append(f"  differences in the last state ({len(self.differences)}):")
+            out.extend(f"    {line}" for line in self.differences[: max_events * 2])
         if self.last_state is None:
             out.append("  last state: not held")
         else:
@@ -495,6 +524,10 @@ class ObjectReport:
             "timeline": [r.to_json() for r in self.rows],
             "events": [e.to_json() for e in self.events],
             "last_state": self.last_state,
+            "differences": list(self.differences),
+            "containers": [c.to_json() for c in self.containers],
+            "logs": [dict(log) for log in self.logs],
+            "stale": list(self.stale),
         }
 
 
@@ -563,6 +596,7 @@ def object_report(
     events: Iterable[Mapping[str, Any]] = (),
     reconnects: Iterable[Reconnect] = (),
     start: float | None = None,
+    logs: Iterable[Mapping[str, Any]] = (),
 ) -> ObjectReport:
     """Build the report for one object from its timeline and the check that judged it.
 
@@ -574,6 +608,7 @@ def object_report(
         reconnects: Reconnects of the tracker's watch to show as rows (those
             whose sequence numbers fall inside the timeline are the useful ones).
         start: Time the offsets count from (default: the first row's time).
+        logs: Container logs to show (see `ObjectReport.logs`).
 
     >>> from kwait.matchers import Matcher
     >>> from kwait.reports import object_report
@@ -626,6 +661,10 @@ def object_report(
             break
     if last_obs is not None and last_state is not None and last_obs.evicted:
         last_where += f"; newer observations were evicted, the latest is #{last_obs.seq}"
+    explain = getattr(check.state, "explain", None)
+    differences: tuple[str, ...] = ()
+    if callable(explain) and last_state is not None:
+        differences = tuple(str(line) for line in explain(last_state))
     return ObjectReport(
         identity=timeline.identity,
         expected=check.describe(),
@@ -636,7 +675,37 @@ def object_report(
         events=tuple(event_rows),
         last_state=last_state,
         last_where=last_where,
+        differences=differences,
+        containers=classify([timeline]).records,
+        logs=tuple(logs),
+        stale=tuple(stale_conditions(last_state)) if last_state is not None else (),
     )
+
+
+def stale_conditions(obj: Mapping[str, Any]) -> list[str]:
+    """Say which conditions were written for an older generation of the object.
+
+    kubectl wait (and `kwait.states.condition`) ignore a condition whose
+    observedGeneration is behind the object's generation, which surprises a
+    reader who sees ``Ready: True`` in the last state.
+
+    >>> stale_conditions({"metadata": {"generation": 3}, "status": {"conditions": [
+    ...     {"type": "Ready", "status": "True", "observedGeneration": 2}]}})
+    ['condition Ready=True was observed at generation 2; the object is at generation 3']
+    """
+    meta = obj.get("metadata") or {}
+    generation = meta.get("generation")
+    if not isinstance(generation, int):
+        return []
+    out = []
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        seen = cond.get("observedGeneration") if isinstance(cond, Mapping) else None
+        if isinstance(seen, int) and seen < generation:
+            out.append(
+                f"condition {cond.get('type')}={cond.get('status')} was observed at generation "
+                f"{seen}; the object is at generation {generation}"
+            )
+    return out
 
 
 ReportKind = Literal["transitions", "wait", "never", "count"]

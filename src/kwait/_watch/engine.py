@@ -32,6 +32,7 @@ from typing import Any
 
 from kwait._errors import ApiError, ApiTransientError, ConnectionLostError
 from kwait._time.backoff import Backoff, BackoffState, ExponentialBackoff
+from kwait._time.clock import io_wait
 from kwait._time.protocol import Clock
 from kwait._watch.source import ExpiredError, ListResult, RawEvent, WatchSource, WatchStream
 from kwait._watch.timeline import Identity, ObservationType, Recorder
@@ -144,14 +145,15 @@ class WatchEngine:
         started = self.clock.monotonic()
         delivered = 0
         try:
-            stream = self.source.watch(rv, self.timeout_seconds)
+            with io_wait(self.clock):
+                stream = self.source.watch(rv, self.timeout_seconds)
             with self._lock:
                 if self._stopping:
                     stream.close()
                     raise EngineStopped
                 self._stream = stream
             try:
-                for batch in _batches(stream):
+                for batch in _batches(stream, self.clock):
                     delivered += len(batch)
                     self._record(batch)
                     self._check_stop()
@@ -200,7 +202,8 @@ class WatchEngine:
         while True:
             self._check_stop()
             try:
-                result = call()
+                with io_wait(self.clock):
+                    result = call()
             except (ApiTransientError, ConnectionLostError) as error:
                 retry_after = error.retry_after if isinstance(error, ApiError) else None
                 delay = max(retry_after or 0.0, self._backoff.next_delay())
@@ -251,11 +254,20 @@ class WatchEngine:
         return obj
 
 
-def _batches(stream: WatchStream) -> Iterator[list[RawEvent]]:
-    """A stream's events in batches: its own when it reads several at once, else one by one."""
+def _batches(stream: WatchStream, clock: Clock) -> Iterator[list[RawEvent]]:
+    """A stream's events in batches: its own when it reads several at once, else one by one.
+
+    Each blocking read is declared as I/O to the clock (see `io_wait`): a tracker
+    waiting for the next event must not hold a `FakeClock` still, since the server
+    that will send it may be waiting for time to pass.
+    """
     batches: Callable[[], Iterator[list[RawEvent]]] | None = getattr(stream, "batches", None)
-    if batches is not None:
-        yield from batches()
-    else:
-        for event in stream:
-            yield [event]
+    reads: Iterator[list[RawEvent]] = (
+        batches() if batches is not None else ([event] for event in stream)
+    )
+    while True:
+        with io_wait(clock):
+            batch = next(reads, None)
+        if batch is None:
+            return
+        yield batch

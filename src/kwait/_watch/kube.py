@@ -37,6 +37,7 @@ __all__ = [
     "DiscoveryCache",
     "KubeHttp",
     "KubeWatchSource",
+    "api_client_for",
     "api_client_from",
     "default_api_client",
     "default_namespace",
@@ -45,6 +46,8 @@ __all__ = [
     "kubeconfig_namespace",
     "missing_namespace",
     "model_to_raw",
+    "namespace_events",
+    "pod_log",
     "to_raw",
 ]
 
@@ -196,6 +199,24 @@ def kubeconfig_namespace(kubeconfig: str | None, context: str | None = None) -> 
     chosen = next((c for c in contexts if c.get("name") == context), None) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
     return str(namespace) if namespace else None
+
+
+def api_client_for(config_file: str | None, *, context: str | None = None) -> Any:
+    """An ApiClient for a kubeconfig path (or ``os.pathsep``-separated paths) and context.
+
+    With neither a file nor a context this is `default_api_client` (which also
+    tries the in-cluster configuration). ``KUBECONFIG`` is the caller's to read:
+    the client reads it once, when it is imported.
+    """
+    if config_file is None and context is None:
+        return default_api_client()
+    try:
+        return kubernetes.config.new_client_from_config(config_file=config_file, context=context)
+    except (kubernetes.config.ConfigException, OSError, TypeError) as error:
+        raise ConnectionLostError(
+            f"no Kubernetes configuration from kubeconfig {config_file or '~/.kube/config'}"
+            f"{f' context {context}' if context else ''}: {error}"
+        ) from error
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
@@ -640,3 +661,43 @@ def missing_namespace(source: object) -> str | None:
     except Exception:  # noqa: BLE001 - a hint for a report must not replace the real failure
         return None
     return None
+
+
+def namespace_events(http: KubeHttp, namespace: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Every core/v1 Event of a namespace (best effort: [] on failure)."""
+    path = f"/api/v1/namespaces/{namespace}/events"
+    try:
+        body = http.get_json(path, {"limit": str(limit)}, request=f"LIST events in {namespace}")
+    except (ApiError, ConnectionLostError, ExpiredError):
+        return []
+    items = body.get("items") if isinstance(body, dict) else None
+    return [i for i in items or [] if isinstance(i, dict)]
+
+
+def pod_log(
+    http: KubeHttp,
+    namespace: str,
+    name: str,
+    container: str,
+    *,
+    previous: bool = False,
+    tail_lines: int = 20,
+) -> str:
+    """The last lines of a container's log (or of its previous run), or why there are none."""
+    path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+    query = {"container": container, "tailLines": str(tail_lines)}
+    if previous:
+        query["previous"] = "true"
+    try:
+        # Bounded: a report must not wait long for a kubelet that cannot be reached.
+        response = http.open(
+            path, query, request=f"GET log of {namespace}/{name}/{container}", read_timeout=5.0
+        )
+    except (ApiError, ConnectionLostError, ExpiredError) as error:
+        return f"(no log: {getattr(error, 'message', None) or error})"
+    try:
+        return response.read().decode("utf-8", "replace")
+    except (Urllib3Error, OSError) as error:
+        return f"(no log: {error})"
+    finally:
+        response.release_conn()

@@ -22,10 +22,12 @@ from kwait._watch.scripted import Drop, Expire, Fail, Hang, Pause, ScriptedSourc
 from kwait._watch.scripted import Step as ScriptStep
 from kwait.testing._faults import Faults, InjectedFailure, WatchFault
 from kwait.testing._kubelet import LIFECYCLE_LABEL, FakeKubelet
+from kwait.testing._namespace import NAMESPACE_LABEL, TemporaryNamespace, namespace_name
 from kwait.testing._server import FakeApiServer, RecordedRequest
 
 __all__ = [
     "LIFECYCLE_LABEL",
+    "NAMESPACE_LABEL",
     "Drop",
     "Expire",
     "Fail",
@@ -39,8 +41,10 @@ __all__ = [
     "RecordedRequest",
     "ScriptStep",
     "ScriptedSource",
+    "TemporaryNamespace",
     "WatchFault",
     "event",
+    "namespace_name",
 ]
 
 

@@ -49,9 +49,14 @@ class HTTPServer(ThreadingHTTPServer):
 
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], dispatch: Dispatch) -> None:
-        """Listen on `address`; `dispatch` answers every request."""
+    def __init__(self, address: tuple[str, int], dispatch: Dispatch, on_send: Any = None) -> None:
+        """Listen on `address`; `dispatch` answers every request.
+
+        `on_send`, if given, is called after every write to a client (the
+        server's clock uses it: a reader waiting on I/O gets a new grace).
+        """
         self.dispatch = dispatch
+        self.on_send = on_send
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         self.handler_threads: list[threading.Thread] = []
@@ -148,6 +153,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+        self.sent()
+
+    def sent(self) -> None:
+        """Tell the server that bytes went out (see `HTTPServer`)."""
+        on_send = getattr(self.server, "on_send", None)
+        if on_send is not None:
+            on_send()
 
     def send_error_status(self, err: StatusError) -> None:
         """Send `err` as its ``Status`` response."""
@@ -156,10 +168,12 @@ class Handler(BaseHTTPRequestHandler):
     def write_chunk(self, data: bytes) -> None:
         """Write one chunk of a chunked response."""
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.sent()
 
     def end_chunks(self) -> None:
         """End a chunked response."""
         self.wfile.write(b"0\r\n\r\n")
+        self.sent()
 
     def cut(self) -> None:
         """Drop the connection without ending the response."""

@@ -35,7 +35,16 @@ the 1.31+ controller ends it: with exit code 0 ``SuccessCriteriaMet`` then
 ``Complete``; otherwise ``FailureTarget`` then ``Failed``
 (``BackoffLimitExceeded``). The fake creates no pods for it.
 
-Annotations tune the timing (milliseconds; all may be 0):
+A running pod whose lifecycle has played out reacts to a new container image
+in its spec as the kubelet does: Killing ("definition changed"), then its
+containers restart with the new image (restartCount + 1, lastState
+terminated) and the conditions carry the new observedGeneration.
+
+Annotations tune the timing (milliseconds; all may be 0). The test ground's
+Go-duration annotations are read when the millisecond one is absent
+(`GO_DURATION_FALLBACKS`: ``kwait.dev/delay``, ``kwait.dev/run-duration``,
+``kwait.dev/image-pull-backoff-duration``, ``kwait.dev/crash-loop-backoff-duration``),
+so a manifest written for one ground plays the same lifecycle on the other:
 
 ``kwait.dev/step-delay-ms``
     Delay before each status write (binding, sandbox, start ...). Default 0.
@@ -65,9 +74,11 @@ import copy
 import hashlib
 import heapq
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from kwait._time.protocol import Clock
@@ -75,7 +86,13 @@ from kwait.testing._errors import StatusError
 from kwait.testing._lifecycle import DeleteOptions, Store
 from kwait.testing._store import Event
 
-__all__ = ["LIFECYCLE_LABEL", "FakeKubelet", "go_duration"]
+__all__ = [
+    "GO_DURATION_FALLBACKS",
+    "LIFECYCLE_LABEL",
+    "FakeKubelet",
+    "go_duration",
+    "parse_go_duration",
+]
 
 LIFECYCLE_LABEL = "kwait.dev/lifecycle"
 STEP_DELAY = "kwait.dev/step-delay-ms"
@@ -139,6 +156,47 @@ def _resolved_image(image: str) -> str:
     if ":" not in last and "@" not in last:
         name += ":latest"
     return name
+
+
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|ms|us|µs|ns|m|s)")
+
+#: The test ground's (kwok Stages') timing annotations, in Go durations, read when the
+#: millisecond annotation of the same meaning is absent: one vocabulary for both grounds.
+GO_DURATION_FALLBACKS = {
+    STEP_DELAY: "kwait.dev/delay",
+    RUN_TIME: "kwait.dev/run-duration",
+    "image-pull-failure": "kwait.dev/image-pull-backoff-duration",
+    "crash-loop": "kwait.dev/crash-loop-backoff-duration",
+}
+
+
+def parse_go_duration(text: str) -> float | None:
+    """Read a Go duration (``"1m20s"``, ``"500ms"``, ``"0s"``) as seconds; None if it is not one.
+
+    >>> [parse_go_duration(t) for t in ("1m20s", "500ms", "0s", "1.5s", "soon")]
+    [80.0, 0.5, 0.0, 1.5, None]
+    """
+    text = text.strip()
+    if text == "0":
+        return 0.0
+    pos, total = 0, 0.0
+    for match in _GO_PART.finditer(text):
+        if match.start() != pos:
+            return None
+        total += float(match.group(1)) * _GO_UNITS[match.group(2)]
+        pos = match.end()
+    return total if pos == len(text) and pos > 0 else None
+
+
+def _timing(
+    annotations: dict[str, str], key: str, fallback: str | None, default: float | None
+) -> float | None:
+    """The millisecond annotation `key`, else the Go-duration annotation `fallback`."""
+    if key in annotations or fallback is None or fallback not in annotations:
+        return _ms(annotations, key, default)
+    seconds = parse_go_duration(annotations[fallback])
+    return default if seconds is None else seconds
 
 
 def _digest(*parts: str) -> str:
@@ -225,6 +283,7 @@ class FakeKubelet:
         self._scheduled: set[str] = set()
         self._terminating: set[str] = set()
         self._next_ip = 2
+        self._event_names: dict[tuple[str, str, str], str] = {}
         self._stop = False
         self._thread: threading.Thread | None = None
         store.listeners.append(self._on_event)
@@ -390,7 +449,7 @@ class FakeKubelet:
                 return
             heapq.heappop(self._heap)
 
-    def _handle(self, event: Event) -> None:  # noqa: C901 - mirrors the API server's decision table
+    def _handle(self, event: Event) -> None:  # noqa: C901, PLR0912 - the API server's decision table
         obj = event.obj
         meta = obj.get("metadata") or {}
         uid = meta.get("uid", "")
@@ -404,7 +463,7 @@ class FakeKubelet:
         node = spec.get("nodeName")
         labels = meta.get("labels") or {}
         annotations = meta.get("annotations") or {}
-        step = _ms(annotations, STEP_DELAY, 0.0) or 0.0
+        step = _timing(annotations, STEP_DELAY, GO_DURATION_FALLBACKS[STEP_DELAY], 0.0) or 0.0
         if not node:
             if (
                 spec.get("schedulerName", _DEFAULT_SCHEDULER) == _DEFAULT_SCHEDULER
@@ -436,6 +495,9 @@ class FakeKubelet:
                 return
             pod = self._new_pod(obj)
             self._begin(uid, self._lifecycle(pod, lifecycle))
+            return
+        if pod is not None and uid not in self._runs and self._images_changed(pod):
+            self._begin(uid, self._update_images(pod, step))
 
     def _new_pod(self, obj: dict[str, Any]) -> _Pod:
         meta = obj["metadata"]
@@ -634,6 +696,12 @@ class FakeKubelet:
             current = self.store.get(pods, namespace, name)
             if current["metadata"].get("uid") == uid:
                 self.store.bind_pod(namespace, name, self.node_name)
+                self._event(
+                    SimpleNamespace(namespace=namespace, name=name, uid=uid),
+                    "Scheduled",
+                    f"Successfully assigned {namespace}/{name} to {self.node_name}",
+                    component="default-scheduler",
+                )
 
     def _start_sandbox(self, pod: _Pod, step: float) -> Iterator[float]:
         """Steps 3 and 4 of the happy path: ContainerCreating, then the sandbox is ready."""
@@ -654,8 +722,8 @@ class FakeKubelet:
 
     def _lifecycle(self, pod: _Pod, lifecycle: str) -> Iterator[float]:
         annotations = pod.annotations
-        step = _ms(annotations, STEP_DELAY, 0.0) or 0.0
-        backoff = _ms(annotations, BACKOFF, None)
+        step = _timing(annotations, STEP_DELAY, GO_DURATION_FALLBACKS[STEP_DELAY], 0.0) or 0.0
+        backoff = _timing(annotations, BACKOFF, GO_DURATION_FALLBACKS.get(lifecycle), None)
         raw_cycles = annotations.get(MAX_CYCLES)
         max_cycles = int(raw_cycles) if raw_cycles and raw_cycles.isdigit() else None
         if max_cycles is None and step == 0 and backoff == 0:
@@ -666,7 +734,7 @@ class FakeKubelet:
         if lifecycle == "image-pull-failure":
             yield from self._pull_failures(pod, step, backoff, max_cycles)
         elif lifecycle == "crash-loop":
-            run_time = _ms(annotations, RUN_TIME, step) or 0.0
+            run_time = _timing(annotations, RUN_TIME, GO_DURATION_FALLBACKS[RUN_TIME], step) or 0.0
             code = annotations.get(EXIT_CODE, "1")
             exit_code = int(code) if code.lstrip("-").isdigit() else 1
             yield from self._crash_loop(pod, step, backoff, max_cycles, run_time, exit_code)
@@ -694,7 +762,8 @@ class FakeKubelet:
             self._running(pod, 0)
             pod.phase = "Running"
             self._readiness(pod)
-            self._write(pod)
+            if self._write(pod):
+                self._container_events(pod)
 
     def _pull_failures(
         self, pod: _Pod, step: float, backoff: float | None, max_cycles: int | None
@@ -710,10 +779,12 @@ class FakeKubelet:
             )
             if not self._write(pod):
                 return
+            self._pull_events(pod, "ErrImagePull")
             yield step
             self._waiting(pod, "ImagePullBackOff", 'Back-off pulling image "{image}"')
             if not self._write(pod):
                 return
+            self._pull_events(pod, "ImagePullBackOff")
             window = backoff if backoff is not None else min(10.0 * 2**attempt, 300.0)
             attempt += 1
             if max_cycles is not None and attempt >= max_cycles:
@@ -736,6 +807,7 @@ class FakeKubelet:
         self._readiness(pod)
         if not self._write(pod):
             return
+        self._container_events(pod)
         exits = 0
         while True:
             yield run_time
@@ -760,6 +832,7 @@ class FakeKubelet:
                     container["lastState"] = last
                 if not self._write(pod):
                     return
+                self._crash_backoff_events(pod)
                 yield window
             for spec in pod.container_specs:
                 pod.containers[spec["name"]]["lastState"] = last
@@ -768,6 +841,7 @@ class FakeKubelet:
             self._readiness(pod)
             if not self._write(pod):
                 return
+            self._container_events(pod, restart=True)
 
     def _complete(
         self, pod: _Pod, step: float, run_time: float, exit_code: int, *, ready: bool
@@ -886,6 +960,11 @@ class FakeKubelet:
             yield step
 
     def _terminate(self, pod: _Pod, step: float) -> Iterator[float]:
+        if pod.ever_ran:
+            for spec in pod.container_specs:
+                self._event(
+                    pod, "Killing", f"Stopping container {spec['name']}", container=spec["name"]
+                )
         yield step
         if pod.ever_ran:
             self._terminated(pod, 0)
@@ -904,6 +983,149 @@ class FakeKubelet:
                 pod.name,
                 DeleteOptions(grace_period_seconds=0, precondition_uid=pod.uid),
             )
+
+    # ------------------------------------------------------------ spec changes
+
+    def _images_changed(self, pod: _Pod) -> bool:
+        """True when a running container's spec names another image than it runs."""
+        if pod.phase != "Running":
+            return False
+        for spec in pod.container_specs:
+            running = pod.containers.get(spec["name"]) or {}
+            image = running.get("image")
+            if image and _resolved_image(spec.get("image", "")) != image:
+                return True
+        return False
+
+    def _update_images(self, pod: _Pod, step: float) -> Iterator[float]:
+        """Restart the containers with the new image, as the kubelet does on a spec change."""
+        for spec in pod.container_specs:
+            self._event(
+                pod,
+                "Killing",
+                f"Container {spec['name']} definition changed, will be restarted",
+                container=spec["name"],
+            )
+        yield step
+        restarts = max(int(c.get("restartCount") or 0) for c in pod.containers.values()) + 1
+        last = self._terminated(pod, 0)
+        for spec in pod.container_specs:
+            pod.containers[spec["name"]]["lastState"] = last
+        self._running(pod, restarts)
+        self._readiness(pod)
+        if self._write(pod):
+            self._container_events(pod)
+
+    # ------------------------------------------------------------ events
+
+    def _event(
+        self,
+        pod: Any,
+        reason: str,
+        message: str,
+        *,
+        warning: bool = False,
+        component: str = "kubelet",
+        container: str | None = None,
+    ) -> None:
+        """Record a core/v1 Event about the pod as the kubelet (or scheduler) does.
+
+        A repeat of the same reason and message bumps the Event's count and
+        lastTimestamp instead, as the kubelet's event correlator does.
+        """
+        events = self.store.types["events"]
+        key = (pod.uid, reason, message)
+        now = self.store.timestamp()
+        with contextlib.suppress(StatusError):
+            name = self._event_names.get(key)
+            if name is not None:
+
+                def bump(obj: dict[str, Any]) -> dict[str, Any]:
+                    obj["count"] = int(obj.get("count") or 1) + 1
+                    obj["lastTimestamp"] = now
+                    return obj
+
+                self.store.modify(events, pod.namespace, name, bump)
+                return
+            involved: dict[str, Any] = {
+                "kind": "Pod",
+                "apiVersion": "v1",
+                "namespace": pod.namespace,
+                "name": pod.name,
+                "uid": pod.uid,
+            }
+            if container is not None:
+                involved["fieldPath"] = f"spec.containers{{{container}}}"
+            body = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{pod.name}.{len(self._event_names) + 1:016x}"},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "type": "Warning" if warning else "Normal",
+                "source": {"component": component}
+                | ({"host": self.node_name} if component == "kubelet" else {}),
+                "count": 1,
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "reportingComponent": component,
+                "reportingInstance": self.node_name if component == "kubelet" else "",
+            }
+            created = self.store.create(events, pod.namespace, body)
+            self._event_names[key] = created["metadata"]["name"]
+
+    def _crash_backoff_events(self, pod: _Pod) -> None:
+        for spec in pod.container_specs:
+            self._event(
+                pod,
+                "BackOff",
+                f"Back-off restarting failed container {spec['name']} in pod "
+                f"{pod.name}_{pod.namespace}({pod.uid})",
+                warning=True,
+                container=spec["name"],
+            )
+
+    def _pull_events(self, pod: _Pod, reason: str) -> None:
+        """The kubelet's Events for a failed pull (ErrImagePull) or its back-off."""
+        for spec in pod.container_specs:
+            name, image = spec["name"], spec.get("image", "")
+            if reason == "ErrImagePull":
+                self._event(pod, "Pulling", f'Pulling image "{image}"', container=name)
+                self._event(
+                    pod,
+                    "Failed",
+                    f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed '
+                    f'to pull and unpack image "{image}": failed to resolve reference: not found',
+                    warning=True,
+                    container=name,
+                )
+            else:
+                self._event(pod, "BackOff", f'Back-off pulling image "{image}"', container=name)
+            self._event(pod, "Failed", f"Error: {reason}", warning=True, container=name)
+
+    def _container_events(self, pod: _Pod, *, restart: bool = False) -> None:
+        """Pulling/Pulled (first start only), Created and Started for every container."""
+        for spec in pod.container_specs:
+            name, image = spec["name"], spec.get("image", "")
+            if not restart:
+                self._event(pod, "Pulling", f'Pulling image "{image}"', container=name)
+                self._event(
+                    pod,
+                    "Pulled",
+                    f'Successfully pulled image "{image}" in 1ms (1ms including waiting). '
+                    "Image size: 1024 bytes.",
+                    container=name,
+                )
+            else:
+                self._event(
+                    pod,
+                    "Pulled",
+                    f'Container image "{image}" already present on machine',
+                    container=name,
+                )
+            self._event(pod, "Created", f"Created container: {name}", container=name)
+            self._event(pod, "Started", f"Started container {name}", container=name)
 
     # ------------------------------------------------------------ hooks
 

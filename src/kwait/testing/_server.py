@@ -30,7 +30,7 @@ from kwait._check import check_bool, check_int, check_optional_str, check_second
 from kwait._errors import KwaitError
 from kwait._time.protocol import Clock, check_clock
 from kwait.testing._discovery import discovery_document
-from kwait.testing._errors import StatusError, not_found_path
+from kwait.testing._errors import StatusError, bad_request, not_found_path
 from kwait.testing._faults import Faults
 from kwait.testing._http import JSON, Handler, HTTPServer, Route, truthy
 from kwait.testing._kubelet import FakeKubelet
@@ -180,7 +180,9 @@ class FakeApiServer:
         if self._httpd is not None:
             return self
         try:
-            self._httpd = HTTPServer(self._address, self._dispatch)
+            self._httpd = HTTPServer(
+                self._address, self._dispatch, getattr(self.clock, "io_delivered", None)
+            )
         except OSError as error:
             host, port = self._address
             raise KwaitError(
@@ -417,7 +419,7 @@ class FakeApiServer:
             raise not_found_path()
         if sub is not None and not (
             (sub == "status" and rtype.status_subresource)
-            or (sub == "binding" and rtype.key == "pods")
+            or (sub in {"binding", "log"} and rtype.key == "pods")
         ):
             raise not_found_path()
         return Route(rtype, namespace, name, sub)
@@ -466,6 +468,16 @@ class FakeApiServer:
             handler.send_json(200, list_response(self._store, route, query))
         elif verb == "WATCH":
             serve_watch(self, handler, route, query, path)
+        elif verb == "GET" and route.subresource == "log":
+            assert route.name is not None  # noqa: S101 - routing guarantees it
+            obj = self._store.get(route.rtype, route.namespace or "", route.name)
+            data = pod_log(obj, query).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/plain")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            handler.sent()
         elif verb == "GET":
             assert route.name is not None  # noqa: S101 - routing guarantees it
             obj = self._store.get(route.rtype, route.namespace or "", route.name)
@@ -474,3 +486,52 @@ class FakeApiServer:
             content_type = handler.headers.get("Content-Type", JSON)
             code, result = serve_write(self._store, verb, route, query, body, content_type)
             handler.send_json(code, result)
+
+
+def pod_log(pod: dict[str, Any], query: dict[str, str]) -> str:
+    """The log of a pod's container, as the fake's containers would have written it.
+
+    Deterministic lines per container run: it started (with its image), and,
+    for a run that ended, how. ``previous=true`` gives the run before the
+    current one (400, as the kubelet answers, when there was none);
+    ``tailLines`` keeps the last lines.
+    """
+    meta = pod.get("metadata") or {}
+    statuses = {
+        str(c.get("name")): c for c in (pod.get("status") or {}).get("containerStatuses") or []
+    }
+    specs = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+    container = query.get("container") or (specs[0] if len(specs) == 1 else None)
+    where = f'pod "{meta.get("name")}"'
+    if container is None:
+        raise bad_request(f"a container name must be specified for {where}, choose one of: {specs}")
+    if container not in specs:
+        raise bad_request(f"container {container} is not valid for {where}")
+    status = statuses.get(container) or {}
+    restarts = int(status.get("restartCount") or 0)
+    previous = query.get("previous") in {"true", "1"}
+    if previous and restarts == 0:
+        raise bad_request(f'previous terminated container "{container}" in {where} not found')
+    run = restarts - 1 if previous else restarts
+    state = (status.get("lastState") if previous else status.get("state")) or {}
+    last = status.get("lastState") or {}
+    if not previous and "waiting" in state and last.get("terminated"):
+        state = last  # in a back-off, the log is the last run's, as the kubelet serves it
+    if not state or ("waiting" in state and not previous):
+        reason = ((state.get("waiting") or {}).get("reason")) or "ContainerCreating"
+        raise bad_request(f'container "{container}" in {where} is waiting to start: {reason}')
+    image = status.get("image") or next(
+        (c.get("image") for c in pod["spec"]["containers"] if c.get("name") == container), ""
+    )
+    lines = [
+        f"{container}: run {run} starting ({image})",
+        f"{container}: run {run} ready",
+    ]
+    ended = state.get("terminated")
+    if ended:
+        code = ended.get("exitCode", 0)
+        lines.append(f"{container}: run {run} exiting with code {code} ({ended.get('reason', '')})")
+    tail = query.get("tailLines")
+    if tail and tail.isdigit():
+        lines = lines[-int(tail) :] if int(tail) else []
+    return "".join(line + "\n" for line in lines)
