@@ -25,8 +25,12 @@ from kwait._time.deadline import Timeout, as_deadline
 from kwait._time.protocol import Clock
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
+    Call,
     Condition,
+    Plan,
+    Wait,
     all_of,
+    run_blocking,
     tracker_consistently,
     tracker_expect_count,
     tracker_expect_transitions,
@@ -35,10 +39,10 @@ from kwait._verdict.judge import (
 )
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._watch.resources import resolve_resource
-from kwait._watch.source import WatchSource
+from kwait._watch.source import ListResult, WatchSource
 from kwait._watch.timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
 
-__all__ = ["TrackOptions", "Tracker", "track"]
+__all__ = ["TrackOptions", "Tracker", "plan_sync", "track"]
 
 
 class TrackOptions(TypedDict, total=False):
@@ -283,31 +287,7 @@ class Tracker:
         than the list. Call it before asserting on what already happened.
         """
         __tracebackhide__ = True
-        listed = self.source.list()
-        want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
-        list_rv = _as_int(listed.resource_version)
-        recorder = self.recorder
-
-        def caught_up() -> bool:
-            for uid, rv in want.items():
-                seen = recorder.last_rv(uid)
-                if seen is None or _as_int(seen) < _as_int(rv):
-                    return False
-            return all(uid in want or _as_int(rv) > list_rv for uid, rv in recorder.alive().items())
-
-        deadline = as_deadline(timeout, clock=self.clock)
-        cond = recorder.condition
-        with cond:
-            done = self.clock.wait_for(
-                cond, lambda: caught_up() or recorder.closed, deadline.timeout()
-            )
-        if recorder.error is not None:
-            raise recorder.error
-        if not done or not caught_up():
-            raise KwaitError(
-                f"tracking {self.describe()}: not caught up with resourceVersion "
-                f"{listed.resource_version} within {deadline.describe()}"
-            )
+        run_blocking(self, plan_sync(self, timeout))
 
     # ------------------------------------------------------------------ expectations
     def expect_transitions(
@@ -389,6 +369,33 @@ class Tracker:
         if wanted is None and len({i.name for i in found}) > 1:
             raise LookupError("this tracker saw several objects; pass the name you want")
         return self.recorder.timeline_of(found[-1])
+
+
+def plan_sync(tracker: Tracker, timeout: Timeout = 30.0) -> Plan[None]:
+    """The plan behind `Tracker.sync`: LIST (a `Call`), then wait until caught up."""
+    __tracebackhide__ = True
+    source = tracker.source
+    listed: ListResult = yield Call(source.list)
+    want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
+    list_rv = _as_int(listed.resource_version)
+    recorder = tracker.recorder
+
+    def caught_up() -> bool:
+        for uid, rv in want.items():
+            seen = recorder.last_rv(uid)
+            if seen is None or _as_int(seen) < _as_int(rv):
+                return False
+        return all(uid in want or _as_int(rv) > list_rv for uid, rv in recorder.alive().items())
+
+    deadline = as_deadline(timeout, clock=tracker.clock)
+    done = yield Wait(lambda: caught_up() or recorder.closed, deadline.timeout())
+    if recorder.error is not None:
+        raise recorder.error
+    if not done or not caught_up():
+        raise KwaitError(
+            f"tracking {tracker.describe()}: not caught up with resourceVersion "
+            f"{listed.resource_version} within {deadline.describe()}"
+        )
 
 
 def _rv_of(obj: Mapping[str, Any]) -> str:

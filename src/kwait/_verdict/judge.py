@@ -6,13 +6,21 @@ the answer is certain: passed, impossible (a forbidden state, a deletion, a
 terminal state), or undecidable because of a gap. At the deadline a pending
 check is closed. Failures raise a `kwait.ExpectationError` whose report joins
 the timeline, the pattern's progress, the object's Events and its last state.
+
+Each expectation is written once, as a *plan*: a generator that does the
+judging and yields a request whenever it must wait for the recorder (`Wait`)
+or make a call that may block on the network (`Call`, e.g. the Events for a
+report). `run_blocking` carries a plan out in the calling thread, on the
+tracker's clock; `kwait._verdict.aio.run_async` carries the same plan out on
+an event loop without blocking it. No judging logic exists twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from kwait._errors import KwaitError
 from kwait._match.counting import CountMatcher
@@ -29,10 +37,20 @@ from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect, 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Baseline",
+    "Call",
     "Condition",
+    "Plan",
+    "Request",
     "Subject",
+    "Wait",
     "all_of",
     "as_condition",
+    "plan_consistently",
+    "plan_expect_count",
+    "plan_expect_transitions",
+    "plan_never",
+    "plan_wait_for",
+    "run_blocking",
     "tracker_consistently",
     "tracker_expect_count",
     "tracker_expect_transitions",
@@ -72,6 +90,62 @@ class Subject(Protocol):
     def events_for(self, identity: Identity) -> list[dict[str, Any]]:
         """The object's recent Events, for reports."""
         ...
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A plan's request: wait on the recorder's condition until `ready()` or `timeout`.
+
+    The reply sent back is the last value of `ready()` (the semantics of
+    `kwait.Clock.wait_for`, measured on the tracker's clock).
+    """
+
+    ready: Callable[[], bool]
+    timeout: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A plan's request: make a call that may block on I/O; the reply is its result."""
+
+    call: Callable[[], Any]
+
+
+Request = Wait | Call
+
+Plan = Generator[Request, Any, T]
+"""A judging plan: yields requests, receives their replies, returns the result."""
+
+
+def run_blocking(tracker: Subject, plan: Plan[T]) -> T:
+    """Carry out `plan` in the calling thread: waits block it, on the tracker's clock."""
+    __tracebackhide__ = True
+    recorder = tracker.recorder
+    clock = tracker.clock
+    try:
+        request = next(plan)
+        while True:
+            if isinstance(request, Wait):
+                with recorder.condition:
+                    reply: Any = clock.wait_for(
+                        recorder.condition, request.ready, request.timeout
+                    )
+            else:
+                reply = request.call()
+            request = plan.send(reply)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    finally:
+        plan.close()
+
+
+def _timeout_of(deadline: Deadline) -> float | None:
+    """Seconds left on `deadline` for a wait (None: no limit)."""
+    remaining = deadline.remaining()
+    return None if remaining == float("inf") else max(0.0, remaining)
 
 
 def _holds(predicate: Predicate) -> Predicate:
@@ -151,20 +225,22 @@ class _Judge:
                 if check is not None:
                     check.feed(entry)
 
-    def pump(self, deadline: Deadline) -> None:
+    def pump(self, deadline: Deadline) -> Plan[None]:
         """Feed what is recorded; wait (on the clock) until something new or the deadline."""
         __tracebackhide__ = True
-        remaining = deadline.remaining()
-        timeout = None if remaining == float("inf") else max(0.0, remaining)
-        new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
+        recorder = self.tracker.recorder
+        cursor = self.cursor
+        yield Wait(partial(recorder.has_news, cursor), _timeout_of(deadline))
+        new = recorder.entries(cursor)
         self.cursor += len(new)
         for entry in new:
             self.feed(entry)
-        if not new and self.tracker.recorder.closed and not deadline.expired():
-            error = self.tracker.recorder.error
+        if not new and recorder.closed:
+            error = recorder.error
             if error is not None:
                 raise error
-            raise KwaitError(f"the tracker of {self.tracker.describe()} stopped while waiting")
+            if not deadline.expired():
+                raise KwaitError(f"the tracker of {self.tracker.describe()} stopped while waiting")
 
     def report(
         self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None
@@ -184,6 +260,15 @@ class _Judge:
             for ident, check in failing + passing
         )
         return Report(kind, summary, objects, dict(details or {}))
+
+    def failure(
+        self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None
+    ) -> Plan[Exception]:
+        """Build the error for a failed expectation (the report reads Events: a `Call`)."""
+        error: Exception = yield Call(
+            lambda: error_for(self.report(kind, summary, details))
+        )
+        return error
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:
@@ -212,6 +297,20 @@ def tracker_expect_transitions(
     name: str | None = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> Timeline:
+    """Assert the path an object takes (see `plan_expect_transitions`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
+    return run_blocking(tracker, plan)
+
+
+def plan_expect_transitions(
+    tracker: Subject,
+    state: State | Callable[[Any], Any],
+    pattern: PatternLike,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> Plan[Timeline]:
     """Assert the path an object takes: its distinct states must match `pattern`.
 
     The object's whole recorded timeline is matched (the tracker started
@@ -228,7 +327,7 @@ def tracker_expect_transitions(
         lambda identity: Matcher(state, pattern, identity=identity),
         _named(tracker, name),
     )
-    check = _run_until_decided(judge, deadline)
+    check = yield from _run_until_decided(judge, deadline)
     if check is not None and check.outcome.passed:
         ident = next(iter(judge.checks.values()))[0]
         return tracker.recorder.timeline_of(ident)
@@ -238,14 +337,14 @@ def tracker_expect_transitions(
         raise error_for(Report("transitions", summary))
     ident = next(iter(judge.checks.values()))[0]
     summary = _summary(ident, check, f"did not go through {matcher_text}", deadline)
-    raise error_for(judge.report("transitions", summary, {"timeout": deadline.describe()}))
+    raise (yield from judge.failure("transitions", summary, {"timeout": deadline.describe()}))
 
 
-def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
+def _run_until_decided(judge: _Judge, deadline: Deadline) -> Plan[Check | None]:
     """Pump until the (single) check is decided or the deadline passes; close it then."""
     __tracebackhide__ = True
     while True:
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
         check = next(iter(judge.checks.values()))[1] if judge.checks else None
         if check is not None and check.outcome.done:
             return check
@@ -270,6 +369,20 @@ def tracker_wait_for(
     timeout: Timeout = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
 ) -> list[Timeline]:
+    """Wait with ``kubectl wait`` semantics (see `plan_wait_for`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_wait_for(tracker, condition, name=name, timeout=timeout, baseline=baseline)
+    return run_blocking(tracker, plan)
+
+
+def plan_wait_for(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+) -> Plan[list[Timeline]]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
     `condition` is a ``kubectl wait --for`` value (``"delete"``, ``"create"``,
@@ -312,16 +425,16 @@ def tracker_wait_for(
     for obs in states:
         judge.feed(obs)
     while not _settled(judge) and not deadline.expired():
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
         return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
-    raise _wait_failed(judge, predicate, deadline, name)
+    raise (yield from _wait_failed(judge, predicate, deadline, name))
 
 
 def _wait_failed(
     judge: _Judge, predicate: Predicate, deadline: Deadline, name: str | None
-) -> Exception:
+) -> Plan[Exception]:
     """Close what is pending and build the error for a wait that did not succeed."""
     for _, check in judge.checks.values():
         if not check.outcome.done:
@@ -334,7 +447,7 @@ def _wait_failed(
     summary = _summary(failing[0], first, f"did not become {predicate.description}", deadline)
     if len(failing) > 1:
         summary += f" (and {len(failing) - 1} more)"
-    return error_for(judge.report("wait", summary, {"timeout": deadline.describe()}))
+    return (yield from judge.failure("wait", summary, {"timeout": deadline.describe()}))
 
 
 def _settled(judge: _Judge) -> bool:
@@ -357,6 +470,22 @@ def tracker_never(
     name: str | None = None,
     baseline: Baseline | None = None,
 ) -> None:
+    """See `plan_never`; blocking."""
+    __tracebackhide__ = True
+    run_blocking(
+        tracker,
+        plan_never(tracker, condition, during=during, name=name, baseline=baseline),
+    )
+
+
+def plan_never(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+    baseline: Baseline | None = None,
+) -> Plan[None]:
     """Assert `condition` holds for no target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
@@ -366,7 +495,7 @@ def tracker_never(
     __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_holds(predicate))
-    _hold(
+    yield from _hold(
         tracker,
         predicate,
         forbidden,
@@ -385,6 +514,22 @@ def tracker_consistently(
     name: str | None = None,
     baseline: Baseline | None = None,
 ) -> None:
+    """See `plan_consistently`; blocking."""
+    __tracebackhide__ = True
+    run_blocking(
+        tracker,
+        plan_consistently(tracker, condition, during=during, name=name, baseline=baseline),
+    )
+
+
+def plan_consistently(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+    baseline: Baseline | None = None,
+) -> Plan[None]:
     """Assert `condition` holds for every target from now until `during` runs out.
 
     A target that is deleted in the window violates it. Fails with
@@ -394,7 +539,9 @@ def tracker_consistently(
     predicate = as_condition(condition)
     forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
-    _hold(tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline)
+    yield from _hold(
+        tracker, predicate, forbidden, during=during, name=name, text=text, baseline=baseline
+    )
 
 
 def _hold(
@@ -406,7 +553,7 @@ def _hold(
     name: str | None,
     text: str,
     baseline: Baseline | None,
-) -> None:
+) -> Plan[None]:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
     deadline = as_deadline(during, clock=tracker.clock)
@@ -420,7 +567,7 @@ def _hold(
     for obs in base.named(wanted):
         judge.feed(obs)
     while not any(c.outcome.done for _, c in judge.checks.values()) and not deadline.expired():
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
     for _, check in judge.checks.values():
         if not check.outcome.done:
             check.close()
@@ -429,7 +576,7 @@ def _hold(
         return
     ident, check = failing[0]
     summary = f"{ident} broke '{text}': {check.outcome.reason}"
-    raise error_for(judge.report("never", summary, {"window": deadline.describe()}))
+    raise (yield from judge.failure("never", summary, {"window": deadline.describe()}))
 
 
 def tracker_expect_count(
@@ -441,6 +588,23 @@ def tracker_expect_count(
     at_most: int | None = None,
     name: str | None = None,
 ) -> dict[Identity, int]:
+    """Count changes (see `plan_expect_count`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_expect_count(
+        tracker, what, exactly=exactly, at_least=at_least, at_most=at_most, name=name
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_expect_count(
+    tracker: Subject,
+    what: Any,
+    *,
+    exactly: int | None = None,
+    at_least: int | None = None,
+    at_most: int | None = None,
+    name: str | None = None,
+) -> Plan[dict[Identity, int]]:
     """Assert how many times each object changed in what the tracker recorded so far.
 
     `what` says what counts: a `kwait.Changes` (``Changes.generation()`` for
@@ -473,7 +637,7 @@ def tracker_expect_count(
     summary = f"{ident}: {check.outcome.reason}"
     if len(failing) > 1:
         summary += f" (and {len(failing) - 1} more objects)"
-    raise error_for(judge.report("count", summary))
+    raise (yield from judge.failure("count", summary))
 
 
 def all_of(until: Condition | Sequence[Condition]) -> Predicate:

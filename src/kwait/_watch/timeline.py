@@ -446,6 +446,14 @@ class Recorder:
                 for uid, ident in self._identities.items()
             }
 
+    def has_news(self, start: int) -> bool:
+        """True when an entry with seq >= `start` exists or the engine has stopped.
+
+        What a reader waiting for new entries waits for (on `condition`).
+        """
+        with self._cond:
+            return len(self._entries) > start or self._closed
+
     def wait_for_entries(self, start: int, timeout: float | None) -> list[Entry]:
         """Block until an entry with seq >= `start` exists, the engine stops, or `timeout`.
 
