@@ -130,9 +130,7 @@ def run_blocking(tracker: Subject, plan: Plan[T]) -> T:
         while True:
             if isinstance(request, Wait):
                 with recorder.condition:
-                    reply: Any = clock.wait_for(
-                        recorder.condition, request.ready, request.timeout
-                    )
+                    reply: Any = clock.wait_for(recorder.condition, request.ready, request.timeout)
             else:
                 reply = request.call()
             request = plan.send(reply)
@@ -265,9 +263,7 @@ class _Judge:
         self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None
     ) -> Plan[Exception]:
         """Build the error for a failed expectation (the report reads Events: a `Call`)."""
-        error: Exception = yield Call(
-            lambda: error_for(self.report(kind, summary, details))
-        )
+        error: Exception = yield Call(lambda: error_for(self.report(kind, summary, details)))
         return error
 
 
