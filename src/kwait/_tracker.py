@@ -143,15 +143,19 @@ class Tracker:
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
+        self._owned_client: Any = None
 
     # ------------------------------------------------------------------ source
     def _build_source(self) -> WatchSource:
         from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
 
-        client = self.api_client if self.api_client is not None else _kube.default_api_client()
-        self.api_client = client
+        given = self.api_client if self.api_client is not None else _kube.default_api_client()
+        self.api_client = given
+        client, owned = _kube.blocking_api_client(given)
+        if owned:  # made from a kubernetes_asyncio client's configuration: closed on stop
+            self._owned_client = client
         http = _kube.KubeHttp(client)
-        discovery = _kube.discovery_for(client, http)
+        discovery = _kube.discovery_for(given, http)
         assert self.resource is not None  # noqa: S101 - checked in __init__
         info = resolve_resource(self.resource, discovery.resources())
         fields = [f"metadata.name={self.name}"] if self.name else []
@@ -193,6 +197,15 @@ class Tracker:
         `kwait.ConnectionLostError`) when the initial LIST cannot be had.
         """
         __tracebackhide__ = True
+        self._launch()
+        if not self.recorder.wait_synced(self.start_timeout):
+            error = self._start_failure()
+            self.stop()
+            raise error
+        return self
+
+    def _launch(self) -> None:
+        """Start the engine's thread without waiting for the initial LIST (see `start`)."""
         if self._engine is not None:
             raise RuntimeError("a tracker can be started only once")
         engine = WatchEngine(
@@ -207,18 +220,16 @@ class Tracker:
             target=engine.run, name=f"kwait-tracker {self.source.describe()}", daemon=True
         )
         self._thread.start()
-        synced = self.recorder.wait_synced(self.start_timeout)
+
+    def _start_failure(self) -> BaseException:
+        """The error to raise when the initial LIST was not recorded in time."""
         error = self.recorder.error
-        if not synced and error is not None:
-            self.stop()
-            raise error
-        if not synced:
-            self.stop()
-            raise KwaitError(
-                f"tracking {self.source.describe()}: the initial LIST did not complete within "
-                f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
-            )
-        return self
+        if error is not None:
+            return error
+        return KwaitError(
+            f"tracking {self.source.describe()}: the initial LIST did not complete within "
+            f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
+        )
 
     def _last_reconnects(self) -> str:
         reasons = [e.reason for e in self.recorder.entries() if hasattr(e, "reason")]
@@ -232,6 +243,12 @@ class Tracker:
             self._thread.join(_JOIN_SECONDS)
             if self._thread.is_alive():  # pragma: no cover - would be a kwait bug
                 raise RuntimeError(f"the tracker thread {self._thread.name!r} did not stop")
+        self._close_owned_client()
+
+    def _close_owned_client(self) -> None:
+        client, self._owned_client = self._owned_client, None
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> Self:
         """Start recording (see `start`)."""

@@ -14,6 +14,7 @@ import kwait
 
 PUBLISHED = {
     "kwait",
+    "kwait.asyncio",
     "kwait.errors",
     "kwait.matchers",
     "kwait.reports",

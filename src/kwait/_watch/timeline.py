@@ -409,6 +409,12 @@ class Recorder:
             return self._error
 
     @property
+    def synced(self) -> bool:
+        """True once the initial LIST is recorded (see `mark_synced`)."""
+        with self._cond:
+            return self._synced
+
+    @property
     def closed(self) -> bool:
         """True once the engine has stopped (cleanly or on an error)."""
         with self._cond:
