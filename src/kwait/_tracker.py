@@ -128,16 +128,16 @@ class Tracker:
             name = name or meta.get("name") or None
             if not all_namespaces:
                 namespace = namespace or meta.get("namespace") or None
-        self.resource = resource
-        self.name = name
-        self.namespace = namespace
-        self.all_namespaces = all_namespaces
-        self.label_selector = label_selector
-        self.field_selector = field_selector
-        self.api_client = api_client
+        self.resource: str | Mapping[str, Any] | None = resource
+        self.name: str | None = name
+        self.namespace: str | None = namespace
+        self.all_namespaces: bool = all_namespaces
+        self.label_selector: str | None = label_selector
+        self.field_selector: str | None = field_selector
+        self.api_client: Any = api_client
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.start_timeout = start_timeout
-        self.recorder = Recorder(self.clock, keep_objects=keep_objects)
+        self.start_timeout: float = start_timeout
+        self.recorder: Recorder = Recorder(self.clock, keep_objects=keep_objects)
         self._source = source
         self._server_timeout_seconds = server_timeout_seconds
         self._backoff = backoff

@@ -148,7 +148,7 @@ class AsyncTracker:
         **options: Unpack[TrackOptions],
     ) -> None:
         """Describe what to track; nothing is requested until `start`."""
-        self.tracker = Tracker(resource, name, **options)
+        self.tracker: Tracker = Tracker(resource, name, **options)
         """The sync tracker underneath: its engine thread records, its timeline is read."""
 
     @classmethod

@@ -62,8 +62,8 @@ class Changes:
 
     def __init__(self, kind: str, noun: str, state: State) -> None:
         self._kind = kind
-        self.noun = noun
-        self.state = state
+        self.noun: str = noun
+        self.state: State = state
 
     @classmethod
     def generation(cls) -> Changes:

@@ -20,7 +20,7 @@ from kwait._match.nfa import (
     put,
     size,
 )
-from kwait._match.pattern import PatternLike, as_pattern
+from kwait._match.pattern import Pattern, PatternLike, as_pattern
 from kwait._match.states import (
     DELETED,
     State,
@@ -90,7 +90,7 @@ class Matcher:
         identity: Identity | None = None,
     ) -> None:
         self._state = as_state(state)
-        self.pattern = as_pattern(pattern)
+        self.pattern: Pattern = as_pattern(pattern)
         self.identity = identity
         self._nfa = NFA.of(self.pattern)
         self._lo: Threads = {}

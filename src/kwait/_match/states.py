@@ -154,7 +154,7 @@ class State:
         name: str | None = None,
     ) -> None:
         self._fn = fn
-        self.description = description
+        self.description: str = description
         self._on_deleted = on_deleted
         self._name = name
         self._terminal = _terminal_test(fn, terminal)
@@ -276,7 +276,7 @@ class Predicate(State):
         )
         #: True for kwait's predicates that only make sense on whole objects
         #: (conditions, JSONPath...): patterns refuse them as elements.
-        self.reads_objects = reads_objects
+        self.reads_objects: bool = reads_objects
 
     def __and__(self, other: Callable[[Any], Any]) -> Predicate:
         """Both hold. Final once both are final, or once a final one is False."""

@@ -10,7 +10,7 @@ waiter queue, exactly where `threading.Condition.wait` puts its lock (and where
 ``release()``, which schedules the coroutine with
 ``loop.call_soon_threadsafe``; it never blocks and never takes a lock the loop
 holds. The deadline is a loop timer for `kwait.SystemClock` (whose time is the
-loop's), a parked `kwait._time.clock.AsyncWait` for a `FakeClock` (so autojump
+loop's), a parked `kwait._time.clock._AsyncWait` for a `FakeClock` (so autojump
 counts the loop's thread as blocked while the coroutine waits), and for any
 other clock a short-lived helper thread that waits on the clock for the
 coroutine.
@@ -115,7 +115,7 @@ async def _fake_wait(
     """Fake time: park an `AsyncWait` on the clock; it sits in the condition's queue too."""
     loop = asyncio.get_running_loop()
     waiters = _condition_internals(cond)[3]
-    share = clock.async_wait()
+    share = clock._async_wait()  # noqa: SLF001 - the clock's asyncio side
     try:
         end: float | None = None
         while True:

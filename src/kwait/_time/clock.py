@@ -133,7 +133,7 @@ class _Waiter:
         self.park.release()
 
 
-class AsyncWait:
+class _AsyncWait:
     """A coroutine's share in a `FakeClock`'s time, for the whole of one asyncio wait.
 
     The event loop's thread cannot park on a lock: it must go on running other
@@ -149,8 +149,8 @@ class AsyncWait:
     __slots__ = ("clock", "thread", "ticket", "wake")
 
     def __init__(self, clock: FakeClock, thread: threading.Thread) -> None:
-        self.clock = clock
-        self.thread = thread
+        self.clock: FakeClock = clock
+        self.thread: threading.Thread = thread
         self.ticket: _AsyncTicket | None = None
         self.wake: Callable[[], None] = _nothing
 
@@ -172,14 +172,14 @@ def _nothing() -> None:
 
 
 class _AsyncTicket:
-    """One parking of an `AsyncWait`; it doubles as an entry of a condition's waiter queue."""
+    """One parking of an `_AsyncWait`; it doubles as an entry of a condition's waiter queue."""
 
     __slots__ = ("deadline", "state", "wait")
 
-    def __init__(self, wait: AsyncWait, deadline: float) -> None:
-        self.wait = wait
-        self.deadline = deadline
-        self.state = _State.PARKED
+    def __init__(self, wait: _AsyncWait, deadline: float) -> None:
+        self.wait: _AsyncWait = wait
+        self.deadline: float = deadline
+        self.state: _State = _State.PARKED
 
     def release(self) -> None:
         """Called by ``Condition.notify`` (under the condition's lock): wake the coroutine."""
@@ -301,7 +301,7 @@ class FakeClock:
         self._autojump = autojump
         self._stall_timeout = stall_timeout
         self._heap: list[tuple[float, int, _Waiter | _AsyncTicket]] = []
-        self._async: list[AsyncWait] = []
+        self._async: list[_AsyncWait] = []
         self._order = itertools.count()
         self._blocked: dict[threading.Thread, _Waiter] = {}
         creator = _Participation(self)
@@ -552,18 +552,18 @@ class FakeClock:
                 self._changed.notify_all()
 
     # ------------------------------------------------------------------ asyncio waits
-    def async_wait(self) -> AsyncWait:
+    def _async_wait(self) -> _AsyncWait:
         """Register a coroutine's wait in the calling thread (its event loop's thread).
 
         Used by kwait's asyncio face (`kwait.asyncio`); close it when the wait ends.
         """
-        wait = AsyncWait(self, threading.current_thread())
+        wait = _AsyncWait(self, threading.current_thread())
         with self._lock:
             self._async.append(wait)
         return wait
 
     def _async_park(
-        self, wait: AsyncWait, timeout: float | None, wake: Callable[[], None]
+        self, wait: _AsyncWait, timeout: float | None, wake: Callable[[], None]
     ) -> _AsyncTicket:
         with self._lock:
             if wait.ticket is not None and wait.ticket.state is _State.PARKED:
@@ -579,7 +579,7 @@ class FakeClock:
             self._changed.notify_all()
             return ticket
 
-    def _async_unpark(self, wait: AsyncWait) -> None:
+    def _async_unpark(self, wait: _AsyncWait) -> None:
         with self._lock:
             ticket = wait.ticket
             if ticket is not None and ticket.state is _State.PARKED:
@@ -588,7 +588,7 @@ class FakeClock:
             wait.wake = _nothing
             self._changed.notify_all()
 
-    def _async_end(self, wait: AsyncWait) -> None:
+    def _async_end(self, wait: _AsyncWait) -> None:
         with self._lock:
             ticket = wait.ticket
             if ticket is not None and ticket.state is _State.PARKED:

@@ -92,9 +92,9 @@ class Deadline:
         """
         if math.isnan(at):
             raise ValueError("a deadline cannot be at nan")
-        self.clock = clock
-        self.start = clock.monotonic() if start is None else start
-        self.at = at
+        self.clock: Clock = clock
+        self.start: float = clock.monotonic() if start is None else start
+        self.at: float = at
 
     @classmethod
     def of(cls, timeout: Timeout, *, clock: Clock | None = None) -> Deadline:

@@ -127,7 +127,7 @@ class ScriptedSource:
         """Create an empty script playing on `clock`."""
         self.clock = clock
         self.description = description
-        self.cond = threading.Condition()
+        self.cond: threading.Condition = threading.Condition()
         self.calls: list[tuple[str, str]] = []
         self._lists: deque[ListResult | BaseException] = deque()
         self._watches: deque[list[Step]] = deque()
