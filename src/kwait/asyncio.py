@@ -16,9 +16,10 @@ worker threads. Cancelling an await (``asyncio.timeout``, ``task.cancel()``)
 leaves nothing behind; leaving ``async with`` stops the engine and its
 connection.
 
-`kwait.testing.FakeClock` works here too: while a coroutine awaits kwait, the
-event loop's thread counts as blocked on the clock, so with ``autojump=True``
-a five-minute timeout takes no real time.
+`kwait.testing.FakeClock` works here too: while coroutines await kwait and the
+event loop has nothing else ready to run, the loop's thread counts as blocked
+on the clock, so with ``autojump=True`` a five-minute timeout takes no real
+time.
 
 >>> import kwait.asyncio
 >>> from kwait.testing import FakeClock, Pause, ScriptedSource, event

@@ -625,3 +625,61 @@ def test_a_clock_of_your_own_is_waited_on_in_a_helper_thread() -> None:
     threads = threading.active_count()
     run(main)
     assert threading.active_count() == threads
+
+
+def test_concurrent_awaits_on_one_tracker_share_fake_time(
+    tracking: Started, clock: FakeClock
+) -> None:
+    """gather(): a wait done at t=5 and a never-window to t=60 both hold on one fake clock."""
+
+    async def main() -> tuple[float, float]:
+        async with tracking(
+            [pod(5)], Pause(5), modified(pod(6, ready=True, phase="Running"))
+        ) as tracker:
+            done_at: list[float] = []
+
+            async def ready() -> None:
+                await tracker.wait_for("condition=Ready", timeout=30)
+                done_at.append(clock.monotonic())
+
+            await asyncio.gather(
+                ready(),
+                tracker.expect_never(
+                    kwait.states.waiting_reason().equals("CrashLoopBackOff"), during=60
+                ),
+            )
+            return done_at[0], clock.monotonic()
+
+    ready_at, end = run(main)
+    assert ready_at == pytest.approx(5.0)
+    assert end == pytest.approx(60.0)
+
+
+def test_the_loop_thread_counts_as_blocked_only_while_kwait_awaits(clock: FakeClock) -> None:
+    """A parked async wait shows in pending() and lets time jump; a woken one holds it."""
+    from kwait._time.aio import wait_for as clock_wait_for  # noqa: PLC0415 - the layer under test
+
+    cond = threading.Condition()
+    flag: list[bool] = []
+
+    def notify_later() -> None:
+        assert clock.wait_for_blocked(1, timeout=10)
+        with cond:
+            flag.append(True)
+            cond.notify_all()
+
+    async def main() -> tuple[bool, float, bool, float]:
+        timed_out = await clock_wait_for(clock, cond, lambda: bool(flag), 300)
+        after_timeout = clock.monotonic()
+        helper = threading.Thread(target=notify_later)
+        clock.autojump = False  # the helper is no participant: keep time still for it
+        helper.start()
+        notified = await clock_wait_for(clock, cond, lambda: bool(flag), 300)
+        helper.join(10)
+        return timed_out, after_timeout, notified, clock.monotonic()
+
+    timed_out, after_timeout, notified, end = run(main)
+    assert (timed_out, after_timeout) == (False, 300.0)
+    assert (notified, end) == (True, 300.0)
+    assert clock.blocked == 0
+    assert clock.pending() == []

@@ -10,10 +10,16 @@ waiter queue, exactly where `threading.Condition.wait` puts its lock (and where
 ``release()``, which schedules the coroutine with
 ``loop.call_soon_threadsafe``; it never blocks and never takes a lock the loop
 holds. The deadline is a loop timer for `kwait.SystemClock` (whose time is the
-loop's), a parked `kwait._time.clock._AsyncWait` for a `FakeClock` (so autojump
-counts the loop's thread as blocked while the coroutine waits), and for any
+loop's), a parked `kwait._time.clock._AsyncWait` for a `FakeClock`, and for any
 other clock a short-lived helper thread that waits on the clock for the
 coroutine.
+
+With a `FakeClock`, the loop's thread counts as blocked (so autojump may move
+time) only while every kwait coroutine of that loop is parked *and* the loop has
+nothing else ready to run: a parking is *settled* by one callback per loop that
+runs when the loop's ready queue holds nothing but itself. So a test that
+gathers several kwait waits, or acts between them, does not see time jump
+before all of them are waiting.
 
 Cancelling the coroutine removes the waker, cancels the timer, stops the
 helper thread: nothing is left behind.
@@ -23,12 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 from typing import Any
 
-from kwait._time.clock import FakeClock, SystemClock, _condition_internals
+from kwait._time.clock import FakeClock, SystemClock, _AsyncTicket, _condition_internals
 from kwait._time.protocol import Clock
 
 __all__ = ["wait_for"]
@@ -56,6 +63,46 @@ def _wake_from_any_thread(loop: asyncio.AbstractEventLoop, future: asyncio.Futur
     # A loop that is already closed has nobody left to wake.
     with suppress(RuntimeError):
         loop.call_soon_threadsafe(_resolve, future)
+
+
+class _Settler:
+    """Settles a loop's parked fake-clock waits once the loop has nothing else ready to run."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._tickets: list[_AsyncTicket] = []
+        self._scheduled = False
+
+    def add(self, ticket: _AsyncTicket) -> None:
+        """Settle `ticket` when the loop is idle (called on the loop's thread)."""
+        self._tickets.append(ticket)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run)
+
+    def _run(self) -> None:
+        # asyncio's own loops keep their due callbacks in `_ready`; where there is none
+        # (another loop implementation), one full turn of the loop has to do.
+        ready = getattr(self._loop, "_ready", None)
+        if ready:
+            self._loop.call_soon(self._run)
+            return
+        self._scheduled = False
+        tickets, self._tickets = self._tickets, []
+        for ticket in tickets:
+            ticket.settle()
+
+
+_SETTLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Settler] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _settler(loop: asyncio.AbstractEventLoop) -> _Settler:
+    settler = _SETTLERS.get(loop)
+    if settler is None:
+        settler = _SETTLERS[loop] = _Settler(loop)
+    return settler
 
 
 async def wait_for(
@@ -129,6 +176,7 @@ async def _fake_wait(
                     return result
                 ticket = share.park(remaining, partial(_wake_from_any_thread, loop, future))
                 waiters.append(ticket)
+            _settler(loop).add(ticket)
             try:
                 await future
             finally:

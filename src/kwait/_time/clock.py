@@ -138,12 +138,13 @@ class _AsyncWait:
 
     The event loop's thread cannot park on a lock: it must go on running other
     tasks. Instead, a coroutine that waits on the clock (through
-    `kwait._time.aio.wait_for`) *parks* one of these with its deadline. The
+    `kwait._time.aio.wait_for`) *parks* one of these with its deadline, and
+    *settles* the parking once the loop has nothing else ready to run. The
     loop's thread counts as blocked on the clock while it has async waits and
-    every one of them is parked; a notify of the condition waited on, or the
-    deadline, wakes the wait (calling `wake`, which schedules the coroutine) and
-    counts the thread as running at that instant, so autojump cannot slip in
-    before the coroutine has seen what woke it.
+    every one of them is parked and settled; a notify of the condition waited
+    on, or the deadline, wakes the wait (calling `wake`, which schedules the
+    coroutine) and counts the thread as running at that instant, so autojump
+    cannot slip in before the coroutine has seen what woke it.
     """
 
     __slots__ = ("clock", "thread", "ticket", "wake")
@@ -174,12 +175,13 @@ def _nothing() -> None:
 class _AsyncTicket:
     """One parking of an `_AsyncWait`; it doubles as an entry of a condition's waiter queue."""
 
-    __slots__ = ("deadline", "state", "wait")
+    __slots__ = ("deadline", "settled", "state", "wait")
 
     def __init__(self, wait: _AsyncWait, deadline: float) -> None:
         self.wait: _AsyncWait = wait
         self.deadline: float = deadline
         self.state: _State = _State.PARKED
+        self.settled: bool = False
 
     def release(self) -> None:
         """Called by ``Condition.notify`` (under the condition's lock): wake the coroutine."""
@@ -188,6 +190,10 @@ class _AsyncTicket:
     def unpark(self) -> None:
         """Schedule the coroutine (the clock's lock is held; this never blocks)."""
         self.wait.wake()
+
+    def settle(self) -> None:
+        """The event loop has nothing else ready to run: count this parking as blocked."""
+        self.wait.clock._async_settle(self)  # noqa: SLF001
 
 
 class _Participation:
@@ -341,7 +347,9 @@ class FakeClock:
 
     def _parked_count(self) -> int:
         return sum(1 for w in self._blocked.values() if w.state is _State.PARKED) + sum(
-            1 for a in self._async if a.ticket is not None and a.ticket.state is _State.PARKED
+            1
+            for a in self._async
+            if a.ticket is not None and a.ticket.state is _State.PARKED and a.ticket.settled
         )
 
     def pending(self) -> list[float]:
@@ -579,6 +587,13 @@ class FakeClock:
             self._changed.notify_all()
             return ticket
 
+    def _async_settle(self, ticket: _AsyncTicket) -> None:
+        with self._lock:
+            if ticket.state is _State.PARKED and not ticket.settled:
+                ticket.settled = True
+                self._jump_if_idle()
+                self._changed.notify_all()
+
     def _async_unpark(self, wait: _AsyncWait) -> None:
         with self._lock:
             ticket = wait.ticket
@@ -607,7 +622,8 @@ class FakeClock:
             return waiter.state is _State.PARKED
         waits = [a for a in self._async if a.thread is thread]
         return bool(waits) and all(
-            a.ticket is not None and a.ticket.state is _State.PARKED for a in waits
+            a.ticket is not None and a.ticket.state is _State.PARKED and a.ticket.settled
+            for a in waits
         )
 
     def _fire_due(self) -> None:
