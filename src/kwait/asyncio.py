@@ -387,6 +387,23 @@ async def expect_transitions(
     if it returns an awaitable (a coroutine function, or
     ``lambda: asyncio.to_thread(create_pod)`` for a blocking client), that is
     awaited before matching begins.
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, ScriptedSource, event
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> def web(rv, phase):
+    ...     meta = {"name": "web", "uid": "u1", "resourceVersion": rv}
+    ...     return {"kind": "Pod", "metadata": meta, "status": {"phase": phase}}
+    >>> source.add_list([web("1", "Pending")], "1")
+    >>> source.add_watch(event("MODIFIED", web("2", "Running")))
+    >>> phase = kwait.states.phase()
+    >>> async def main():
+    ...     return await expect_transitions(
+    ...         None, "web", state=phase, pattern=["Pending", "Running"], source=source, clock=clock
+    ...     )
+    >>> [phase(o.object) for o in asyncio.run(main()).observations]
+    ['Pending', 'Running']
     """
     __tracebackhide__ = True
     async with _Session(target, name, options, act) as (tracker, _):
@@ -406,6 +423,17 @@ async def wait_for(
     """Wait until the target satisfies `until`, as ``kubectl wait --for=...`` does, awaited.
 
     As `kwait.wait_for`; `act` may return an awaitable, which is awaited.
+
+    >>> from kwait.testing import FakeClock, Pause, ScriptedSource, event
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> source.add_list([], "1")
+    >>> web = {"kind": "Pod", "metadata": {"name": "web", "uid": "u1", "resourceVersion": "2"}}
+    >>> source.add_watch(Pause(8), event("ADDED", web))
+    >>> main = wait_for(None, "web", until="create", source=source, clock=clock, timeout=60)
+    >>> [timeline] = asyncio.run(main)
+    >>> timeline.identity.name, clock.monotonic()
+    ('web', 8.0)
     """
     __tracebackhide__ = True
     condition = all_of(until)
@@ -423,7 +451,18 @@ async def expect_never(
     act: Callable[[], object] | None = None,
     **options: Unpack[TrackOptions],
 ) -> None:
-    """Assert `condition` holds for no target until `during` runs out (as `kwait.expect_never`)."""
+    """Assert `condition` holds for no target until `during` runs out (as `kwait.expect_never`).
+
+    >>> from kwait.testing import FakeClock, ScriptedSource
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> source.add_list([{"metadata": {"name": "web", "uid": "u1", "resourceVersion": "1"}}], "1")
+    >>> asyncio.run(
+    ...     expect_never(None, "web", condition="delete", during=30, source=source, clock=clock)
+    ... )
+    >>> clock.monotonic()
+    30.0
+    """
     __tracebackhide__ = True
     async with _Session(target, name, options, act) as (tracker, base):
         plan = plan_never(tracker, condition, during=during, name=name, baseline=base)
@@ -442,6 +481,22 @@ async def expect_consistently(
     """Assert `condition` holds for every target until `during` runs out.
 
     As `kwait.expect_consistently`.
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, Pause, ScriptedSource, event
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> web = {"metadata": {"name": "web", "uid": "u1", "resourceVersion": "1"}}
+    >>> source.add_list([web], "1")
+    >>> source.add_watch(Pause(5), event("DELETED", {**web, "metadata": {**web["metadata"]}}))
+    >>> main = expect_consistently(
+    ...     None, "web", condition="create", during=30, source=source, clock=clock
+    ... )
+    >>> try:
+    ...     asyncio.run(main)
+    ... except kwait.errors.NeverViolatedError as err:
+    ...     print(err.report.summary)
+    web (uid u1) broke 'consistently exists': ...
     """
     __tracebackhide__ = True
     async with _Session(target, name, options, act) as (tracker, base):
@@ -460,7 +515,27 @@ async def expect_count(
     act: Callable[[], object] | None = None,
     **options: Unpack[TrackOptions],
 ) -> dict[Identity, int]:
-    """Assert how many times objects changed (as `kwait.expect_count`), awaited."""
+    """Assert how many times objects changed (as `kwait.expect_count`), awaited.
+
+    >>> import kwait
+    >>> from kwait.testing import FakeClock, ScriptedSource, event
+    >>> clock = FakeClock(autojump=True)
+    >>> source = ScriptedSource(clock)
+    >>> def db(rv, generation):
+    ...     meta = {"name": "db", "uid": "u1", "resourceVersion": rv, "generation": generation}
+    ...     return {"kind": "Pod", "metadata": meta}
+    >>> source.add_list([db("1", 1)], "1")
+    >>> source.add_watch(event("MODIFIED", db("2", 2)))
+    >>> source.add_list([db("2", 2)], "2")  # the LIST that syncs before counting
+    >>> counts = asyncio.run(
+    ...     expect_count(
+    ...         None, "db", changes=kwait.Changes.generation(), exactly=1,
+    ...         source=source, clock=clock,
+    ...     )
+    ... )
+    >>> list(counts.values())
+    [1]
+    """
     __tracebackhide__ = True
     async with _Session(target, name, options, act) as (tracker, _):
         await run_async(tracker, plan_sync(tracker))  # count writes still in flight too
