@@ -119,7 +119,9 @@ def test_kubevirt_cycles_matched_concurrently_without_blocking_the_loop(
 
     timelines, max_gap = run(main)
     assert sorted(t.identity.name for t in timelines) == sorted(f"vm-{i}" for i in range(RUNS))
-    assert max_gap < 0.1, f"the event loop stalled for {max_gap * 1000:.0f} ms"
+    # The unit suite holds the loop to 50 ms gaps; here a loaded machine adds its own jitter,
+    # while a blocked loop would stall for seconds.
+    assert max_gap < 0.25, f"the event loop stalled for {max_gap * 1000:.0f} ms"
 
 
 def rolling_update(core: Any, namespace: str, names: list[str], image: str) -> None:
