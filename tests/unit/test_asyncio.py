@@ -683,3 +683,60 @@ def test_the_loop_thread_counts_as_blocked_only_while_kwait_awaits(clock: FakeCl
     assert (notified, end) == (True, 300.0)
     assert clock.blocked == 0
     assert clock.pending() == []
+
+
+# ---------------------------------------------------------------------- same reports as sync
+
+
+def _failure_report(*, awaited: bool, check: str) -> dict[str, Any]:
+    """Run one failing scenario through the sync or the async API; return its JSON report."""
+    clock = FakeClock(autojump=True)
+    source = ScriptedSource(clock, "pods in namespace 'ci'")
+    source.add_list([pod(5, reason="ContainerCreating")], "10")
+    source.add_watch(
+        Pause(2),
+        modified(pod(11, reason="ErrImagePull", generation=2)),
+        Pause(3),
+        modified(pod(12, reason="CrashLoopBackOff", generation=3)),
+        Hang(),
+    )
+    reason = kwait.states.waiting_reason()
+    sync_tracker = kwait.Tracker(source=source, clock=clock, name="vm")
+    async_tracker = kwait.asyncio.AsyncTracker.of(sync_tracker)
+
+    def sync_check() -> None:
+        if check == "transitions":
+            sync_tracker.expect_transitions(reason, ["ErrImagePull", "Running"], timeout=60)
+        elif check == "never":
+            sync_tracker.expect_never(reason.equals("CrashLoopBackOff"), during=60)
+        else:
+            sync_tracker.wait_for("jsonpath={.metadata.generation}=3", timeout=60)
+            sync_tracker.expect_count(kwait.Changes.generation(), exactly=1, sync=False)
+
+    async def async_check() -> None:
+        if check == "transitions":
+            await async_tracker.expect_transitions(reason, ["ErrImagePull", "Running"], timeout=60)
+        elif check == "never":
+            await async_tracker.expect_never(reason.equals("CrashLoopBackOff"), during=60)
+        else:
+            await async_tracker.wait_for("jsonpath={.metadata.generation}=3", timeout=60)
+            await async_tracker.expect_count(kwait.Changes.generation(), exactly=1, sync=False)
+
+    async def main() -> None:
+        async with async_tracker:
+            await async_check()
+
+    def sync_run() -> None:
+        with sync_tracker:
+            sync_check()
+
+    scenario: Callable[[], object] = (lambda: run(main)) if awaited else sync_run
+    with pytest.raises(kwait.ExpectationError) as err:
+        scenario()
+    return err.value.report.to_json()
+
+
+@pytest.mark.parametrize("check", ["transitions", "never", "count"])
+def test_a_failure_reports_exactly_what_the_sync_api_reports(check: str) -> None:
+    """Same timeline, same fake time: the async report is the sync one, field for field."""
+    assert _failure_report(awaited=True, check=check) == _failure_report(awaited=False, check=check)
