@@ -1,4 +1,7 @@
-"""The core stays pure: only the clock touches `time`, only the adapter touches the client."""
+"""The core stays pure: only the clock touches `time`, only the adapter touches the client.
+
+Only the asyncio face (kwait.asyncio and the two modules under it) imports `asyncio`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ RULES: dict[str, frozenset[str]] = {
     "time": frozenset({"kwait._time.clock"}),
     "kubernetes": frozenset({"kwait._watch.kube"}),
     "urllib3": frozenset({"kwait._watch.kube"}),
+    # The asyncio face is its own modules: sync users never import the event loop machinery.
+    "asyncio": frozenset({"kwait._time.aio", "kwait._verdict.aio", "kwait.asyncio"}),
 }
 
 
