@@ -8,7 +8,8 @@ Two measurements, on the in-process fake API server (real HTTP, the official cli
    ticks counted and the longest gap between two ticks.
 2. N cancelled one-call waits (``kwait.asyncio.wait_for`` on a pod that never comes,
    cancelled once its watch is open): threads, open file descriptors and asyncio tasks
-   before and after, and the time per wait.
+   before and after (once the fake server's own handler threads have finished), and the
+   time per wait.
 
 Run it with::
 
@@ -96,6 +97,23 @@ async def loop_ticks(api: Any) -> None:
         print(f"{label:<42} {ticks:>6} {gap * 1000:>9.0f} ms")
 
 
+STABLE_SAMPLES = 10
+
+
+async def settled() -> tuple[int, int]:
+    """Threads and fds once the fake server's handler threads have finished (counts stable)."""
+    last = (-1, -1)
+    stable = 0
+    for _ in range(300):  # at most 3 s
+        now = (threading.active_count(), open_fds())
+        stable = stable + 1 if now == last else 0
+        if stable >= STABLE_SAMPLES:
+            break
+        last = now
+        await asyncio.sleep(0.01)
+    return last
+
+
 async def cancelled_waits(server: FakeApiServer, api: Any, count: int) -> None:
     """Print what `count` cancelled waits leave behind."""
 
@@ -112,17 +130,19 @@ async def cancelled_waits(server: FakeApiServer, api: Any, count: int) -> None:
     store = server._store  # noqa: SLF001 - the benchmark checks the server's side too
     with store.cond:
         store.cond.wait_for(lambda: not store.watchers, timeout=10)
-    threads, fds, tasks = threading.active_count(), open_fds(), len(asyncio.all_tasks())
+    threads, fds = await settled()
+    tasks = len(asyncio.all_tasks())
     started = time.perf_counter()
     for _ in range(count):
         await once()
         with store.cond:
             store.cond.wait_for(lambda: not store.watchers, timeout=10)
     took = time.perf_counter() - started
+    threads_after, fds_after = await settled()
     print(f"\n{count} cancelled kwait.asyncio.wait_for calls on the fake API server")
     print(f"{'':<22} {'before':>8} {'after':>8}")
-    print(f"{'threads':<22} {threads:>8} {threading.active_count():>8}")
-    print(f"{'open fds':<22} {fds:>8} {open_fds():>8}")
+    print(f"{'threads':<22} {threads:>8} {threads_after:>8}")
+    print(f"{'open fds':<22} {fds:>8} {fds_after:>8}")
     print(f"{'asyncio tasks':<22} {tasks:>8} {len(asyncio.all_tasks()):>8}")
     print(f"{'watches open (server)':<22} {'0':>8} {len(store.watchers):>8}")
     print(f"time per cancelled wait: {took / count * 1000:.1f} ms")
