@@ -157,7 +157,11 @@ class Tracker:
         http = _kube.KubeHttp(client)
         discovery = _kube.discovery_for(given, http)
         assert self.resource is not None  # noqa: S101 - checked in __init__
-        info = resolve_resource(self.resource, discovery.resources())
+        try:
+            info = resolve_resource(self.resource, discovery.resources())
+        except BaseException:
+            self._close_owned_client()  # the tracker never starts: nobody else would close it
+            raise
         fields = [f"metadata.name={self.name}"] if self.name else []
         if self.field_selector:
             fields.append(self.field_selector)

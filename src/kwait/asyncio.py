@@ -120,12 +120,12 @@ async def _stop(tracker: Tracker) -> None:
     if thread is not None and thread.is_alive():
         recorder = tracker.recorder
         # Real time, as Thread.join: a fake clock must not time out a thread that is ending.
-        await _clock_wait_for(
+        closed = await _clock_wait_for(
             SystemClock(), recorder.condition, lambda: recorder.closed, _JOIN_SECONDS
         )
-        thread.join(_JOIN_SECONDS)  # the engine closed the recorder: the thread is returning
-        if thread.is_alive():  # pragma: no cover - would be a kwait bug
+        if not closed:  # pragma: no cover - would be a kwait bug
             raise RuntimeError(f"the tracker thread {thread.name!r} did not stop")
+        thread.join()  # the engine closed the recorder: the thread is returning now
     tracker._close_owned_client()  # noqa: SLF001
 
 
