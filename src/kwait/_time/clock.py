@@ -277,7 +277,9 @@ class FakeClock:
     in `sleep`, `wait` or `wait_for`) holds time still; threads that do not
     participate never hold it, although their deadlines are jumped to like
     anyone's. A thread woken by a ``notify()`` counts as running from the
-    moment of the notify.
+    moment of the notify. An asyncio event loop's thread (see `kwait.asyncio`)
+    counts as blocked while kwait coroutines wait on the clock in it and the
+    loop has nothing else ready to run.
 
     >>> clock = FakeClock()
     >>> clock.advance(2.5)
