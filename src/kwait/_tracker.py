@@ -40,7 +40,15 @@ from kwait._verdict.judge import (
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._watch.resources import resolve_resource
 from kwait._watch.source import ListResult, WatchSource
-from kwait._watch.timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
+from kwait._watch.timeline import (
+    DEFAULT_KEEP_OBJECTS,
+    Entry,
+    Gap,
+    Identity,
+    Reconnect,
+    Recorder,
+    Timeline,
+)
 
 __all__ = ["TrackOptions", "Tracker", "plan_sync", "track"]
 
@@ -236,7 +244,7 @@ class Tracker:
         )
 
     def _last_reconnects(self) -> str:
-        reasons = [e.reason for e in self.recorder.entries() if hasattr(e, "reason")]
+        reasons = [e.reason for e in self.recorder.entries() if isinstance(e, (Gap, Reconnect))]
         return "; ".join(reasons[-3:]) or "none recorded"
 
     def stop(self) -> None:

@@ -33,7 +33,6 @@ import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
-from typing import Any
 
 from kwait._time.clock import FakeClock, SystemClock, _AsyncTicket, _condition_internals
 from kwait._time.protocol import Clock
@@ -198,24 +197,24 @@ async def _thread_wait(
     future: asyncio.Future[bool] = loop.create_future()
     abandoned = threading.Event()
 
-    def deliver(result: bool) -> None:  # noqa: FBT001 - a callback's positional argument
-        if not future.done():
+    def finish(result: bool, error: BaseException | None) -> None:  # noqa: FBT001
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
             future.set_result(result)
 
-    def fail(error: BaseException) -> None:
-        if not future.done():
-            future.set_exception(error)
-
     def wait() -> None:
-        outcome: tuple[Callable[[Any], None], Any]
+        result, error = False, None
         try:
             with cond:
                 clock.wait_for(cond, lambda: abandoned.is_set() or predicate(), timeout)
-                outcome = (deliver, predicate())
-        except BaseException as error:  # noqa: BLE001 - handed to the coroutine
-            outcome = (fail, error)
+                result = predicate()
+        except BaseException as caught:  # noqa: BLE001 - handed to the coroutine
+            error = caught
         with suppress(RuntimeError):  # the loop is gone: nobody waits for the answer
-            loop.call_soon_threadsafe(*outcome)
+            loop.call_soon_threadsafe(finish, result, error)
 
     helper = threading.Thread(target=wait, name="kwait-async-clock-wait", daemon=True)
     helper.start()
