@@ -11,7 +11,8 @@ and the base errors. The rest lives in public submodules: `kwait.states`
 (state functions), `kwait.errors`, `kwait.matchers`, `kwait.reports`,
 `kwait.retry`, `kwait.signs` (failure signs), `kwait.watch`, `kwait.typing`,
 and `kwait.testing` (fake API server, scripted sources, `FakeClock`, pytest
-fixtures).
+fixtures). `kwait.asyncio` has
+the same trackers and expectations for coroutines (``import kwait.asyncio``).
 
 >>> import kwait
 >>> kwait.in_order("ErrImagePull", kwait.at_least(1, "ImagePullBackOff"))

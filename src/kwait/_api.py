@@ -49,6 +49,27 @@ Target = Tracker | str | Mapping[str, Any] | ModelObject | None
 (None with ``source=``)."""
 
 
+def check_act(act: object) -> None:
+    """Refuse an `act=` that is not callable (usually: called instead of passed)."""
+    if act is not None and not callable(act):
+        raise TypeError(
+            f"act= takes a function to call once tracking has started, got {act!r}; "
+            "did you call it? Pass `act=create_pod`, or `act=lambda: create_pod(...)`"
+        )
+
+
+def tracker_for(target: Target, name: str | None, options: TrackOptions) -> tuple[Tracker, bool]:
+    """The running tracker `target` is, or a new one it describes; and whether it is ours."""
+    if isinstance(target, Tracker):
+        target._require_started("the one-call form")  # noqa: SLF001 - same package
+        if options:
+            raise TypeError(
+                f"tracker options {sorted(options)} cannot apply to a tracker already running"
+            )
+        return target, False
+    return Tracker(target, name, **options), True
+
+
 class _Session:
     """Use a given tracker or start one; take the baseline; run the test's action."""
 
@@ -59,22 +80,8 @@ class _Session:
         options: TrackOptions,
         act: Callable[[], object] | None,
     ) -> None:
-        if act is not None and not callable(act):
-            raise TypeError(
-                f"act= takes a function to call once tracking has started, got {act!r}; "
-                "did you call it? Pass `act=create_pod`, or `act=lambda: create_pod(...)`"
-            )
-        if isinstance(target, Tracker):
-            target._require_started("the one-call form")  # noqa: SLF001 - same package
-            if options:
-                raise TypeError(
-                    f"tracker options {sorted(options)} cannot apply to a tracker already running"
-                )
-            self.tracker = target
-            self.owned = False
-        else:
-            self.tracker = Tracker(target, name, **options)
-            self.owned = True
+        check_act(act)
+        self.tracker, self.owned = tracker_for(target, name, options)
         self.act = act
 
     def __enter__(self) -> tuple[Tracker, Baseline]:

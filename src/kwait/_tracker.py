@@ -32,7 +32,7 @@ from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.backoff import Backoff
 from kwait._time.clock import SystemClock
-from kwait._time.deadline import Timeout, as_deadline, check_timeout
+from kwait._time.deadline import Timeout, check_timeout
 from kwait._time.protocol import Clock, check_clock
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
@@ -41,6 +41,8 @@ from kwait._verdict.judge import (
     Order,
     as_condition,
     check_until,
+    plan_sync,
+    run_blocking,
     tracker_consistently,
     tracker_expect_count,
     tracker_expect_transitions,
@@ -51,9 +53,17 @@ from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._watch.objects import maybe_raw
 from kwait._watch.resources import resolve_resource
 from kwait._watch.source import WatchSource
-from kwait._watch.timeline import DEFAULT_MAX_BYTES, Entry, Identity, Recorder, Timeline
+from kwait._watch.timeline import (
+    DEFAULT_MAX_BYTES,
+    Entry,
+    Gap,
+    Identity,
+    Reconnect,
+    Recorder,
+    Timeline,
+)
 
-__all__ = ["TrackOptions", "Tracker", "track"]
+__all__ = ["TrackOptions", "Tracker", "plan_sync", "track"]
 
 
 class TrackOptions(TypedDict, total=False):
@@ -123,7 +133,7 @@ class Tracker:
     ['1', '2']
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0915 - every option is checked at the call, before any request
         self,
         resource: str | Mapping[str, Any] | ModelObject | None = None,
         name: str | None = None,
@@ -229,6 +239,7 @@ class Tracker:
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
+        self._owned_client: Any = None
 
     def __repr__(self) -> str:
         """Say what is tracked, whether it runs, and how much it recorded (bounded size)."""
@@ -257,12 +268,19 @@ class Tracker:
     def _build_source(self) -> WatchSource:
         from kwait._watch import kube as _kube  # noqa: PLC0415 - loads the client only when used
 
-        client = self.api_client if self.api_client is not None else _kube.default_api_client()
-        self.api_client = client
+        given = self.api_client if self.api_client is not None else _kube.default_api_client()
+        self.api_client = given
+        client, owned = _kube.blocking_api_client(given)
+        if owned:  # made from a kubernetes_asyncio client's configuration: closed on stop
+            self._owned_client = client
         http = _kube.KubeHttp(client)
-        discovery = _kube.discovery_for(client, http)
+        discovery = _kube.discovery_for(given, http)
         assert self.resource is not None  # noqa: S101 - checked in __init__
-        info = resolve_resource(self.resource, discovery.resources())
+        try:
+            info = resolve_resource(self.resource, discovery.resources())
+        except BaseException:
+            self._close_owned_client()  # the tracker never starts: nobody else would close it
+            raise
         fields = [f"metadata.name={self.name}"] if self.name else []
         if self.field_selector:
             fields.append(self.field_selector)
@@ -321,6 +339,15 @@ class Tracker:
         `kwait.ConnectionLostError`) when the initial LIST cannot be had.
         """
         __tracebackhide__ = True
+        self._launch()
+        if not self.recorder.wait_synced(self.start_timeout):
+            error = self._start_failure()
+            self.stop()
+            raise error
+        return self
+
+    def _launch(self) -> None:
+        """Start the engine's thread without waiting for the initial LIST (see `start`)."""
         if self._engine is not None:
             raise RuntimeError("a tracker can be started only once")
         engine = WatchEngine(
@@ -335,21 +362,19 @@ class Tracker:
             target=engine.run, name=f"kwait-tracker {self.source.describe()}", daemon=True
         )
         self._thread.start()
-        synced = self.recorder.wait_synced(self.start_timeout)
+
+    def _start_failure(self) -> BaseException:
+        """The error to raise when the initial LIST was not recorded in time."""
         error = self.recorder.error
-        if not synced and error is not None:
-            self.stop()
-            raise error
-        if not synced:
-            self.stop()
-            raise KwaitError(
-                f"tracking {self.source.describe()}: the initial LIST did not complete within "
-                f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
-            )
-        return self
+        if error is not None:
+            return error
+        return KwaitError(
+            f"tracking {self.source.describe()}: the initial LIST did not complete within "
+            f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
+        )
 
     def _last_reconnects(self) -> str:
-        reasons = [e.reason for e in self.recorder.entries() if hasattr(e, "reason")]
+        reasons = [e.reason for e in self.recorder.entries() if isinstance(e, (Gap, Reconnect))]
         return "; ".join(reasons[-3:]) or "none recorded"
 
     def stop(self) -> None:
@@ -360,6 +385,12 @@ class Tracker:
             self._thread.join(_JOIN_SECONDS)
             if self._thread.is_alive():  # pragma: no cover - would be a kwait bug
                 raise RuntimeError(f"the tracker thread {self._thread.name!r} did not stop")
+        self._close_owned_client()
+
+    def _close_owned_client(self) -> None:
+        client, self._owned_client = self._owned_client, None
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> Self:
         """Start recording (see `start`)."""
@@ -461,31 +492,7 @@ class Tracker:
         """
         __tracebackhide__ = True
         self._require_started("sync")
-        listed = self.source.list()
-        want = {Identity.of(item).uid: _rv_of(item) for item in listed.items}
-        list_rv = _as_int(listed.resource_version)
-        recorder = self.recorder
-
-        def caught_up() -> bool:
-            for uid, rv in want.items():
-                seen = recorder.last_rv(uid)
-                if seen is None or _as_int(seen) < _as_int(rv):
-                    return False
-            return all(uid in want or _as_int(rv) > list_rv for uid, rv in recorder.alive().items())
-
-        deadline = as_deadline(timeout, clock=self.clock)
-        cond = recorder.condition
-        with cond:
-            done = self.clock.wait_for(
-                cond, lambda: caught_up() or recorder.closed, deadline.timeout()
-            )
-        if recorder.error is not None:
-            raise recorder.error
-        if not done or not caught_up():
-            raise KwaitError(
-                f"tracking {self.describe()}: not caught up with resourceVersion "
-                f"{listed.resource_version} within {deadline.describe()}"
-            )
+        run_blocking(self, plan_sync(self, timeout))
 
     # ------------------------------------------------------------------ expectations
     def expect_transitions(
@@ -666,11 +673,15 @@ def _check_api_client(api_client: Any) -> Any:
     inner = getattr(api_client, "api_client", None)
     if not hasattr(api_client, "configuration") and inner is not None:
         api_client = inner  # CoreV1Api(client), AppsV1Api(client)...: use the client inside
+    if (type(api_client).__module__ or "").startswith("kubernetes_asyncio"):
+        return api_client  # its configuration is read when the tracker starts
     if not hasattr(api_client, "configuration") or not hasattr(api_client, "rest_client"):
         raise TypeError(
-            "api_client= takes a kubernetes.client.ApiClient (for an API object such as "
-            f"CoreV1Api(client), pass its .api_client), got {shown(api_client)} "
-            f"({type(api_client).__name__})"
+            "api_client= takes a kubernetes.client.ApiClient (or a kubernetes_asyncio "
+            f"ApiClient, whose configuration kwait reads), got {shown(api_client)} "
+            f"({type(api_client).__name__}); for an API object such as CoreV1Api(client), "
+            "pass its .api_client; for another client, build one from the same kubeconfig "
+            "with kubernetes.config.new_client_from_config(config_file=...)"
         )
     return api_client
 

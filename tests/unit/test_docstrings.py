@@ -14,6 +14,7 @@ import kwait
 
 PUBLISHED = {
     "kwait",
+    "kwait.asyncio",
     "kwait.compare",
     "kwait.errors",
     "kwait.matchers",

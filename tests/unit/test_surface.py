@@ -21,6 +21,7 @@ import kwait
 
 PUBLIC_MODULES = [
     "kwait",
+    "kwait.asyncio",
     "kwait.compare",
     "kwait.errors",
     "kwait.matchers",

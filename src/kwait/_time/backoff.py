@@ -208,8 +208,8 @@ class BackoffState:
 
     def __init__(self, backoff: Backoff, rng: random.Random) -> None:
         """Start at the first delay of `backoff`, drawing jitter from `rng`."""
-        self.backoff = backoff
-        self.rng = rng
+        self.backoff: Backoff = backoff
+        self.rng: random.Random = rng
         self.steps: int = 0
         self.last_delay: float | None = None
         self._bases = backoff._bases()  # noqa: SLF001

@@ -157,6 +157,73 @@ class _Waiter:
         """Called by ``Condition.notify`` (under the condition's lock): wake this waiter."""
         self.clock._wake(self)  # noqa: SLF001 - the waiter is part of the clock
 
+    def unpark(self) -> None:
+        """Let the parked thread go on (the clock's lock is held)."""
+        self.park.release()
+
+
+class _AsyncWait:
+    """A coroutine's share in a `FakeClock`'s time, for the whole of one asyncio wait.
+
+    The event loop's thread cannot park on a lock: it must go on running other
+    tasks. Instead, a coroutine that waits on the clock (through
+    `kwait._time.aio.wait_for`) *parks* one of these with its deadline, and
+    *settles* the parking once the loop has nothing else ready to run. The
+    loop's thread counts as blocked on the clock while it has async waits and
+    every one of them is parked and settled; a notify of the condition waited
+    on, or the deadline, wakes the wait (calling `wake`, which schedules the
+    coroutine) and counts the thread as running at that instant, so autojump
+    cannot slip in before the coroutine has seen what woke it.
+    """
+
+    __slots__ = ("clock", "thread", "ticket", "wake")
+
+    def __init__(self, clock: FakeClock, thread: threading.Thread) -> None:
+        self.clock: FakeClock = clock
+        self.thread: threading.Thread = thread
+        self.ticket: _AsyncTicket | None = None
+        self.wake: Callable[[], None] = _nothing
+
+    def park(self, timeout: float | None, wake: Callable[[], None]) -> _AsyncTicket:
+        """Park until `timeout` fake seconds pass or the returned ticket is released."""
+        return self.clock._async_park(self, timeout, wake)  # noqa: SLF001
+
+    def unpark(self) -> None:
+        """The coroutine runs again (whatever woke it): the thread counts as running."""
+        self.clock._async_unpark(self)  # noqa: SLF001
+
+    def close(self) -> None:
+        """The wait is over: forget it."""
+        self.clock._async_end(self)  # noqa: SLF001
+
+
+def _nothing() -> None:
+    return None
+
+
+class _AsyncTicket:
+    """One parking of an `_AsyncWait`; it doubles as an entry of a condition's waiter queue."""
+
+    __slots__ = ("deadline", "settled", "state", "wait")
+
+    def __init__(self, wait: _AsyncWait, deadline: float) -> None:
+        self.wait: _AsyncWait = wait
+        self.deadline: float = deadline
+        self.state: _State = _State.PARKED
+        self.settled: bool = False
+
+    def release(self) -> None:
+        """Called by ``Condition.notify`` (under the condition's lock): wake the coroutine."""
+        self.wait.clock._wake(self)  # noqa: SLF001
+
+    def unpark(self) -> None:
+        """Schedule the coroutine (the clock's lock is held; this never blocks)."""
+        self.wait.wake()
+
+    def settle(self) -> None:
+        """The event loop has nothing else ready to run: count this parking as blocked."""
+        self.wait.clock._async_settle(self)  # noqa: SLF001
+
 
 class _Participation:
     """A thread's share in a `FakeClock`'s time; the context manager `participant` returns.
@@ -258,7 +325,9 @@ class FakeClock:
     in `sleep`, `wait` or `wait_for`) holds time still; threads that do not
     participate never hold it, although their deadlines are jumped to like
     anyone's. A thread woken by a ``notify()`` counts as running from the
-    moment of the notify.
+    moment of the notify. An asyncio event loop's thread (see `kwait.asyncio`)
+    counts as blocked while kwait coroutines wait on the clock in it and the
+    loop has nothing else ready to run.
 
     A participant that waits for I/O (a tracker reading its watch stream from
     a server on the same clock) declares it with ``with clock.io_wait():``. It
@@ -304,7 +373,8 @@ class FakeClock:
         self._now = float(start)
         self._autojump = autojump
         self._stall_timeout = stall_timeout
-        self._heap: list[tuple[float, int, _Waiter]] = []
+        self._heap: list[tuple[float, int, _Waiter | _AsyncTicket]] = []
+        self._async: list[_AsyncWait] = []
         self._order = itertools.count()
         self._blocked: dict[threading.Thread, _Waiter] = {}
         creator = _Participation(self)
@@ -345,7 +415,11 @@ class FakeClock:
             return self._parked_count()
 
     def _parked_count(self) -> int:
-        return sum(1 for w in self._blocked.values() if w.state is _State.PARKED)
+        return sum(1 for w in self._blocked.values() if w.state is _State.PARKED) + sum(
+            1
+            for a in self._async
+            if a.ticket is not None and a.ticket.state is _State.PARKED and a.ticket.settled
+        )
 
     def pending(self) -> list[float]:
         """Return the deadlines threads are blocked on, earliest first.
@@ -359,10 +433,10 @@ class FakeClock:
             return self._pending()
 
     def _pending(self) -> list[float]:
+        parked: list[_Waiter | _AsyncTicket] = list(self._blocked.values())
+        parked += [a.ticket for a in self._async if a.ticket is not None]
         return sorted(
-            w.deadline
-            for w in self._blocked.values()
-            if w.state is _State.PARKED and w.deadline != math.inf
+            w.deadline for w in parked if w.state is _State.PARKED and w.deadline != math.inf
         )
 
     def __repr__(self) -> str:
@@ -676,14 +750,81 @@ class FakeClock:
                 f"a FakeClock for {until}; {state}"
             )
 
-    def _wake(self, waiter: _Waiter) -> None:
+    def _wake(self, waiter: _Waiter | _AsyncTicket) -> None:
         """A ``notify()`` reached `waiter`: it counts as running from now on."""
         with self._lock:
             if waiter.state is _State.PARKED:
                 self._activity += 1
                 waiter.state = _State.NOTIFIED
-                waiter.park.release()
+                waiter.unpark()
                 self._changed.notify_all()
+
+    # ------------------------------------------------------------------ asyncio waits
+    def _async_wait(self) -> _AsyncWait:
+        """Register a coroutine's wait in the calling thread (its event loop's thread).
+
+        Used by kwait's asyncio face (`kwait.asyncio`); close it when the wait ends.
+        """
+        wait = _AsyncWait(self, threading.current_thread())
+        with self._lock:
+            self._async.append(wait)
+        return wait
+
+    def _async_park(
+        self, wait: _AsyncWait, timeout: float | None, wake: Callable[[], None]
+    ) -> _AsyncTicket:
+        with self._lock:
+            if wait.ticket is not None and wait.ticket.state is _State.PARKED:
+                raise RuntimeError("this asyncio wait is already parked on the clock")
+            deadline = math.inf if timeout is None else self._now + max(0.0, timeout)
+            ticket = _AsyncTicket(wait, deadline)
+            wait.ticket = ticket
+            wait.wake = wake
+            if deadline != math.inf:
+                heapq.heappush(self._heap, (deadline, next(self._order), ticket))
+            self._fire_due()
+            self._jump_if_idle()
+            self._changed.notify_all()
+            return ticket
+
+    def _async_settle(self, ticket: _AsyncTicket) -> None:
+        with self._lock:
+            if ticket.state is _State.PARKED and not ticket.settled:
+                ticket.settled = True
+                self._jump_if_idle()
+                self._changed.notify_all()
+
+    def _async_unpark(self, wait: _AsyncWait) -> None:
+        with self._lock:
+            ticket = wait.ticket
+            if ticket is not None and ticket.state is _State.PARKED:
+                ticket.state = _State.CANCELLED
+            wait.ticket = None
+            wait.wake = _nothing
+            self._changed.notify_all()
+
+    def _async_end(self, wait: _AsyncWait) -> None:
+        with self._lock:
+            ticket = wait.ticket
+            if ticket is not None and ticket.state is _State.PARKED:
+                ticket.state = _State.CANCELLED
+            wait.ticket = None
+            wait.wake = _nothing
+            if wait in self._async:
+                self._async.remove(wait)
+            self._jump_if_idle()
+            self._changed.notify_all()
+
+    def _thread_blocked(self, thread: threading.Thread) -> bool:
+        """True when `thread` is parked on the clock, or waits only in parked async waits."""
+        waiter = self._blocked.get(thread)
+        if waiter is not None:
+            return waiter.state is _State.PARKED
+        waits = [a for a in self._async if a.thread is thread]
+        return bool(waits) and all(
+            a.ticket is not None and a.ticket.state is _State.PARKED and a.ticket.settled
+            for a in waits
+        )
 
     def _fire_due(self) -> None:
         """Wake every parked waiter whose deadline is not after now (lock held)."""
@@ -692,7 +833,7 @@ class FakeClock:
             waiter = heapq.heappop(heap)[2]
             if waiter.state is _State.PARKED:
                 waiter.state = _State.TIMED_OUT
-                waiter.park.release()
+                waiter.unpark()
 
     def _running_participants(self) -> list[str]:
         """Name the participants not blocked on the clock (lock held)."""
@@ -704,10 +845,9 @@ class FakeClock:
                 continue
             if not thread.is_alive():
                 continue
-            waiter = self._blocked.get(thread)
             if thread in self._io:
                 running.append(f"{thread.name} (waiting on I/O)")
-            elif waiter is None or waiter.state is not _State.PARKED:
+            elif not self._thread_blocked(thread):
                 running.append(thread.name)
         return running
 
@@ -716,9 +856,11 @@ class FakeClock:
             thread = token.thread
             if thread is None:
                 return False
-            waiter = self._blocked.get(thread)
-            parked = waiter is not None and waiter.state is _State.PARKED
-            if not parked and thread.is_alive() and not self._idle_on_io(thread):
+            if (
+                not self._thread_blocked(thread)
+                and thread.is_alive()
+                and not self._idle_on_io(thread)
+            ):
                 return False
         return True
 

@@ -6,15 +6,24 @@ the answer is certain: passed, impossible (a forbidden state, a deletion, a
 terminal state), or undecidable because of a gap. At the deadline a pending
 check is closed. Failures raise a `kwait.ExpectationError` whose report joins
 the timeline, the pattern's progress, the object's Events and its last state.
+
+Each expectation is written once, as a *plan*: a generator that does the
+judging and yields a request whenever it must wait for the recorder (`Wait`)
+or make a call that may block on the network (`Call`: a LIST to read what the
+server holds, the Events and logs for a report). `run_blocking` carries a plan
+out in the calling thread, on the tracker's clock; `kwait._verdict.aio.run_async`
+carries the same plan out on an event loop without blocking it. No judging
+logic exists twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, TypeVar
 
 from kwait._check import check_name, shown
 from kwait._errors import KwaitError
@@ -36,17 +45,30 @@ from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
 from kwait._verdict.failures import FailureSignError, error_for
 from kwait._verdict.report import Report, ReportKind, object_report
+from kwait._watch.source import ListResult, WatchSource
 from kwait._watch.timeline import Entry, Gap, Identity, Observation, Reconnect, Recorder, Timeline
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Baseline",
+    "Call",
     "Condition",
     "FailOn",
+    "Plan",
+    "Request",
     "Subject",
+    "Wait",
     "all_of",
     "as_condition",
     "check_until",
+    "plan_consistently",
+    "plan_expect_count",
+    "plan_expect_transitions",
+    "plan_never",
+    "plan_sync",
+    "plan_wait_for",
+    "plan_wait_until",
+    "run_blocking",
     "tracker_consistently",
     "tracker_expect_count",
     "tracker_expect_transitions",
@@ -96,12 +118,102 @@ class Subject(Protocol):
 
     @property
     def reads_consistently(self) -> bool:
-        """True when `sync` can read what the server holds now (not a scripted source)."""
+        """True when a LIST reads what the server holds now (not a scripted source)."""
         ...
 
-    def sync(self, timeout: Timeout = ...) -> None:
-        """Wait until everything the server holds now has been observed."""
+    @property
+    def source(self) -> WatchSource:
+        """The source the tracker LISTs and WATCHes."""
         ...
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A plan's request: wait on the recorder's condition until `ready()` or `timeout`.
+
+    The reply sent back is the last value of `ready()` (the semantics of
+    `kwait.Clock.wait_for`, measured on the tracker's clock).
+    """
+
+    ready: Callable[[], bool]
+    timeout: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A plan's request: make a call that may block on I/O; the reply is its result."""
+
+    call: Callable[[], Any]
+
+
+Request = Wait | Call
+
+Plan = Generator[Request, Any, T]
+"""A judging plan: yields requests, receives their replies, returns the result."""
+
+
+def run_blocking(tracker: Subject, plan: Plan[T]) -> T:
+    """Carry out `plan` in the calling thread: waits block it, on the tracker's clock."""
+    __tracebackhide__ = True
+    recorder = tracker.recorder
+    clock = tracker.clock
+    try:
+        request = next(plan)
+        while True:
+            if isinstance(request, Wait):
+                with recorder.condition:
+                    reply: Any = clock.wait_for(recorder.condition, request.ready, request.timeout)
+            else:
+                reply = request.call()
+            request = plan.send(reply)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    finally:
+        plan.close()
+
+
+def _timeout_of(deadline: Deadline) -> float | None:
+    """What is left of `deadline` as a wait timeout (None: no limit)."""
+    remaining = deadline.remaining()
+    return None if math.isinf(remaining) else max(0.0, remaining)
+
+
+def _as_int(rv: str) -> int:
+    """Order resourceVersions as the server does (uint64); unparsable ones sort first."""
+    try:
+        return int(rv)
+    except ValueError:
+        return -1
+
+
+def plan_sync(tracker: Subject, timeout: Timeout = 30.0) -> Plan[None]:
+    """The plan behind `kwait.Tracker.sync`: LIST (a `Call`), then wait until caught up."""
+    __tracebackhide__ = True
+    source = tracker.source
+    listed: ListResult = yield Call(source.list)
+    want = {head.uid: head.resource_version for head in listed.heads()}
+    list_rv = _as_int(listed.resource_version)
+    recorder = tracker.recorder
+
+    def caught_up() -> bool:
+        for uid, rv in want.items():
+            seen = recorder.last_rv(uid)
+            if seen is None or _as_int(seen) < _as_int(rv):
+                return False
+        return all(uid in want or _as_int(rv) > list_rv for uid, rv in recorder.alive().items())
+
+    deadline = as_deadline(timeout, clock=tracker.clock)
+    done = yield Wait(lambda: caught_up() or recorder.closed, deadline.timeout())
+    if recorder.error is not None:
+        raise recorder.error
+    if not done or not caught_up():
+        raise KwaitError(
+            f"tracking {tracker.describe()}: not caught up with resourceVersion "
+            f"{listed.resource_version} within {deadline.describe()}"
+        )
 
 
 def _holds(predicate: Predicate) -> Predicate:
@@ -169,40 +281,74 @@ def tracker_wait_until(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> list[Timeline]:
-    """`tracker_wait_for` for one condition or a list, in the `wait_order` asked for."""
+    """Wait for one condition or a list (see `plan_wait_until`), blocking."""
     __tracebackhide__ = True
-    check_name("name", name)
-    if isinstance(until, str) or callable(until):
-        return tracker_wait_for(
-            tracker,
-            until,
-            name=name,
-            timeout=timeout,
-            baseline=baseline,
-            follow_replacement=follow_replacement,
-            fail_on=fail_on,
-            fail_fast=fail_fast,
-        )
-    if wait_order(until, order) == "sequence":
-        return tracker_wait_for_each(
-            tracker,
-            _conditions(until),
-            name=name,
-            timeout=timeout,
-            baseline=baseline,
-            follow_replacement=follow_replacement,
-            fail_on=fail_on,
-            fail_fast=fail_fast,
-        )
-    return tracker_wait_for(
+    plan = plan_wait_until(
         tracker,
-        all_of(until),
+        until,
+        order=order,
         name=name,
         timeout=timeout,
         baseline=baseline,
         follow_replacement=follow_replacement,
         fail_on=fail_on,
         fail_fast=fail_fast,
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_wait_until(
+    tracker: Subject,
+    until: Condition | Sequence[Condition],
+    *,
+    order: str | None = None,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[list[Timeline]]:
+    """`plan_wait_for` for one condition or a list, in the `wait_order` asked for."""
+    __tracebackhide__ = True
+    check_name("name", name)
+    if isinstance(until, str) or callable(until):
+        return (
+            yield from plan_wait_for(
+                tracker,
+                until,
+                name=name,
+                timeout=timeout,
+                baseline=baseline,
+                follow_replacement=follow_replacement,
+                fail_on=fail_on,
+                fail_fast=fail_fast,
+            )
+        )
+    if wait_order(until, order) == "sequence":
+        return (
+            yield from plan_wait_for_each(
+                tracker,
+                _conditions(until),
+                name=name,
+                timeout=timeout,
+                baseline=baseline,
+                follow_replacement=follow_replacement,
+                fail_on=fail_on,
+                fail_fast=fail_fast,
+            )
+        )
+    return (
+        yield from plan_wait_for(
+            tracker,
+            all_of(until),
+            name=name,
+            timeout=timeout,
+            baseline=baseline,
+            follow_replacement=follow_replacement,
+            fail_on=fail_on,
+            fail_fast=fail_fast,
+        )
     )
 
 
@@ -415,23 +561,26 @@ class _Judge:
             return True
         return bool(self.checks) and self.passed == len(self.checks)
 
-    def pump(self, deadline: Deadline) -> None:
+    def pump(self, deadline: Deadline) -> Plan[None]:
         """Feed what is recorded; wait (on the clock) until something new or the deadline."""
         __tracebackhide__ = True
-        remaining = deadline.remaining()
-        timeout = None if remaining == float("inf") else max(0.0, remaining)
+        recorder = self.tracker.recorder
+        timeout = _timeout_of(deadline)
         due = self.signs.next_due() if self.signs is not None else None
         if due is not None:
             until_due = max(0.0, due - self.tracker.clock.monotonic())
             timeout = until_due if timeout is None else min(timeout, until_due)
-        new = self.tracker.recorder.wait_for_entries(self.cursor, timeout)
+        cursor = self.cursor
+        yield Wait(partial(recorder.has_news, cursor), timeout)
+        new = recorder.entries(cursor)
         self.cursor += len(new)
         for entry in new:
             self.feed(entry)
         if self.signs is not None and self.hit is None:
-            self.hit = self.signs.wake(self.tracker.clock.monotonic())
-        if not new and self.tracker.recorder.closed and not deadline.expired():
-            error = self.tracker.recorder.error
+            # A sign that reads Events lists them here: a call that may block.
+            self.hit = yield Call(partial(self.signs.wake, self.tracker.clock.monotonic()))
+        if not new and recorder.closed and not deadline.expired():
+            error = recorder.error
             if error is not None:
                 raise error
             raise KwaitError(f"the tracker of {self.tracker.describe()} stopped while waiting")
@@ -463,8 +612,30 @@ class _Judge:
         )
         return Report(kind, summary, objects, dict(details or {}))
 
-    def sign_error(
+    def failure(
+        self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None
+    ) -> Plan[Exception]:
+        """Build the error for a failed expectation (the report reads Events: a `Call`)."""
+        error: Exception = yield Call(lambda: error_for(self.report(kind, summary, details)))
+        return error
+
+    def sign_failure(
         self, kind: ReportKind, deadline: Deadline, *, window: bool = False
+    ) -> Plan[Exception]:
+        """The `FailureSignError` for the sign that stopped this loop (a `Call`: Events)."""
+        remaining = deadline.remaining()
+        error: Exception = yield Call(
+            lambda: self.sign_error(kind, deadline, window=window, remaining=remaining)
+        )
+        return error
+
+    def sign_error(
+        self,
+        kind: ReportKind,
+        deadline: Deadline,
+        *,
+        window: bool = False,
+        remaining: float | None = None,
     ) -> Exception:
         """The `FailureSignError` for the sign that stopped this loop: the sign first."""
         hit = self.hit
@@ -473,7 +644,7 @@ class _Judge:
         pair = self.checks.get(ident.uid)
         if pair is not None:
             self.checks[ident.uid] = (ident, _Stopped(pair[1], hit))
-        remaining = deadline.remaining()
+        remaining = deadline.remaining() if remaining is None else remaining
         offset = hit.time - self.started
         end = "the end of the window" if window else "the timeout"
         saved = (
@@ -538,6 +709,24 @@ def tracker_expect_transitions(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> Timeline:
+    """Assert the path an object takes (see `plan_expect_transitions`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_expect_transitions(
+        tracker, state, pattern, name=name, timeout=timeout, fail_on=fail_on, fail_fast=fail_fast
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_expect_transitions(
+    tracker: Subject,
+    state: State | Callable[[Any], Any],
+    pattern: PatternLike,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[Timeline]:
     """Assert the path an object takes: its distinct states must match `pattern`.
 
     The object's whole recorded timeline is matched (the tracker started
@@ -557,26 +746,27 @@ def tracker_expect_transitions(
         _named(tracker, name),
         signs=_Signs(tracker, fail_on, fail_fast=fail_fast),
     )
-    check = _run_until_decided(judge, deadline)
+    check = yield from _run_until_decided(judge, deadline)
     if judge.hit is not None:
-        raise judge.sign_error("transitions", deadline)
+        raise (yield from judge.sign_failure("transitions", deadline))
     if check is not None and check.outcome.passed:
         ident = next(iter(judge.checks.values()))[0]
         return tracker.recorder.timeline_of(ident)
     matcher_text = Matcher(state, pattern).describe()
     if check is None:
         summary = f"no object {_what(tracker, name)} was observed within {deadline.describe()}"
-        raise error_for(Report("transitions", summary + _absence_hint(tracker)))
+        hint = yield Call(partial(_absence_hint, tracker))
+        raise error_for(Report("transitions", summary + hint))
     ident = next(iter(judge.checks.values()))[0]
     summary = _summary(ident, check, f"did not go through {matcher_text}", deadline)
-    raise error_for(judge.report("transitions", summary, {"timeout": deadline.describe()}))
+    raise (yield from judge.failure("transitions", summary, {"timeout": deadline.describe()}))
 
 
-def _run_until_decided(judge: _Judge, deadline: Deadline) -> Check | None:
+def _run_until_decided(judge: _Judge, deadline: Deadline) -> Plan[Check | None]:
     """Pump until the (single) check is decided or the deadline passes; close it then."""
     __tracebackhide__ = True
     while True:
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
         check = next(iter(judge.checks.values()))[1] if judge.checks else None
         if check is not None and (check.outcome.done or judge.hit is not None):
             return check
@@ -604,6 +794,32 @@ def tracker_wait_for(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> list[Timeline]:
+    """Wait until every target satisfies `condition` (see `plan_wait_for`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_wait_for(
+        tracker,
+        condition,
+        name=name,
+        timeout=timeout,
+        baseline=baseline,
+        follow_replacement=follow_replacement,
+        fail_on=fail_on,
+        fail_fast=fail_fast,
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_wait_for(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[list[Timeline]]:
     """Wait until every target satisfies `condition`, with ``kubectl wait`` semantics.
 
     `condition` is a ``kubectl wait --for`` value (``"delete"``, ``"create"``,
@@ -633,7 +849,7 @@ def tracker_wait_for(
     deadline = as_deadline(timeout, clock=tracker.clock)
     base = baseline or Baseline.now(tracker)
     while True:
-        result = _wait_once(
+        result = yield from _wait_once(
             tracker,
             predicate,
             name,
@@ -650,7 +866,7 @@ def tracker_wait_for(
 
 def _targets(
     tracker: Subject, predicate: Predicate, wanted: str | None, deadline: Deadline, base: Baseline
-) -> tuple[list[Observation], list[Identity]]:
+) -> Plan[tuple[list[Observation], list[Identity]]]:
     """A wait's targets, and their states at the baseline."""
     states = base.named(wanted)
     if wanted is not None:
@@ -663,7 +879,7 @@ def _targets(
         # Like `kubectl wait -l`: the targets are what the server holds at the call, read
         # consistently, not whatever the watch happened to deliver so far. Their states
         # since the baseline are all fed by the caller.
-        tracker.sync(deadline)
+        yield from plan_sync(tracker, deadline)
         now = {o.identity.uid: o.identity for o in tracker.recorder.present()[1]}
         states = [o for o in states if o.identity.uid in now]
         current = list(now.values())
@@ -680,18 +896,17 @@ def _wait_once(
     follow: bool,
     fail_on: FailOn,
     fail_fast: bool | None,
-) -> list[Timeline] | None:
+) -> Plan[list[Timeline] | None]:
     """One wait from `base`; None when the named object was deleted and is to be followed."""
     __tracebackhide__ = True
     recorder = tracker.recorder
     wanted = name if name is not None else tracker.name
-    states, current = _targets(tracker, predicate, wanted, deadline, base)
+    states, current = yield from _targets(tracker, predicate, wanted, deadline, base)
     if not current and predicate is deleted():
         return []
     if not current and wanted is None:
-        raise KwaitError(
-            f"no object matches {tracker.describe()}: nothing to wait for{_absence_hint(tracker)}"
-        )
+        hint = yield Call(partial(_absence_hint, tracker))
+        raise KwaitError(f"no object matches {tracker.describe()}: nothing to wait for{hint}")
     targets = {ident.uid for ident in current}
     # A named object that does not exist yet: wait for it to appear (kubectl's --for=create).
     named = _named(tracker, wanted) if not current else None
@@ -716,15 +931,15 @@ def _wait_once(
     for obs in states:
         judge.feed(obs)
     while not judge.settled and not deadline.expired():
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
     checks = [check for _, check in judge.checks.values()]
     if checks and all(c.outcome.passed for c in checks):
         return [recorder.timeline_of(ident) for ident, _ in judge.checks.values()]
     if judge.hit is not None:
-        raise judge.sign_error("wait", deadline)
+        raise (yield from judge.sign_failure("wait", deadline))
     if follow and wanted is not None and _replaced(judge, deadline):
         return None
-    raise _wait_failed(judge, predicate, deadline, name)
+    raise (yield from _wait_failed(judge, predicate, deadline, name))
 
 
 def _replaced(judge: _Judge, deadline: Deadline) -> bool:
@@ -747,6 +962,32 @@ def tracker_wait_for_each(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> list[Timeline]:
+    """Wait for each condition in turn (see `plan_wait_for_each`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_wait_for_each(
+        tracker,
+        conditions,
+        name=name,
+        timeout=timeout,
+        baseline=baseline,
+        follow_replacement=follow_replacement,
+        fail_on=fail_on,
+        fail_fast=fail_fast,
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_wait_for_each(
+    tracker: Subject,
+    conditions: Sequence[Condition],
+    *,
+    name: str | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    follow_replacement: bool = False,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[list[Timeline]]:
     """Wait for each condition in turn, as several ``kubectl wait --for`` flags do.
 
     The second condition is waited for from the moment the first held, and so
@@ -761,7 +1002,7 @@ def tracker_wait_for_each(
     base = baseline
     result: list[Timeline] = []
     for predicate in predicates:
-        result = tracker_wait_for(
+        result = yield from plan_wait_for(
             tracker,
             predicate,
             name=name,
@@ -777,20 +1018,21 @@ def tracker_wait_for_each(
 
 def _wait_failed(
     judge: _Judge, predicate: Predicate, deadline: Deadline, name: str | None
-) -> Exception:
+) -> Plan[Exception]:
     """Close what is pending and build the error for a wait that did not succeed."""
     for _, check in judge.checks.values():
         if not check.outcome.done:
             check.close()
     if not judge.checks:
         summary = f"no object {_what(judge.tracker, name)} appeared within {deadline.describe()}"
-        return error_for(Report("wait", summary + _absence_hint(judge.tracker)))
+        hint = yield Call(partial(_absence_hint, judge.tracker))
+        return error_for(Report("wait", summary + hint))
     failing = [ident for ident, check in judge.checks.values() if not check.outcome.passed]
     first = judge.checks[failing[0].uid][1]
     summary = _summary(failing[0], first, f"did not become {predicate.description}", deadline)
     if len(failing) > 1:
         summary += f" (and {len(failing) - 1} more)"
-    return error_for(judge.report("wait", summary, {"timeout": deadline.describe()}))
+    return (yield from judge.failure("wait", summary, {"timeout": deadline.describe()}))
 
 
 def _is(identity: Identity, name: str | None) -> bool:
@@ -807,6 +1049,30 @@ def tracker_never(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> None:
+    """Assert `condition` never holds in the window (see `plan_never`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_never(
+        tracker,
+        condition,
+        during=during,
+        name=name,
+        baseline=baseline,
+        fail_on=fail_on,
+        fail_fast=fail_fast,
+    )
+    run_blocking(tracker, plan)
+
+
+def plan_never(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+    baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[None]:
     """Assert `condition` holds for no target from now until `during` runs out.
 
     Fails with `kwait.errors.NeverViolatedError` on the first violating event, not at
@@ -819,7 +1085,7 @@ def tracker_never(
     __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_holds(predicate))
-    _hold(
+    yield from _hold(
         tracker,
         predicate,
         forbidden,
@@ -841,17 +1107,41 @@ def tracker_consistently(
     fail_on: FailOn = None,
     fail_fast: bool | None = None,
 ) -> None:
+    """Assert `condition` always holds in the window (see `plan_consistently`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_consistently(
+        tracker,
+        condition,
+        during=during,
+        name=name,
+        baseline=baseline,
+        fail_on=fail_on,
+        fail_fast=fail_fast,
+    )
+    run_blocking(tracker, plan)
+
+
+def plan_consistently(
+    tracker: Subject,
+    condition: Condition,
+    *,
+    during: Timeout,
+    name: str | None = None,
+    baseline: Baseline | None = None,
+    fail_on: FailOn = None,
+    fail_fast: bool | None = None,
+) -> Plan[None]:
     """Assert `condition` holds for every target from now until `during` runs out.
 
     A target that is deleted in the window violates it. Fails with
     `kwait.errors.NeverViolatedError` on the first violating event. `fail_on`
-    and `fail_fast` as in `tracker_never`.
+    and `fail_fast` as in `plan_never`.
     """
     __tracebackhide__ = True
     predicate = as_condition(condition)
     forbidden = never(_fails(predicate))  # a deletion is "not" too
     text = f"consistently {predicate.description}"
-    _hold(
+    yield from _hold(
         tracker,
         predicate,
         forbidden,
@@ -873,7 +1163,7 @@ def _hold(
     text: str,
     baseline: Baseline | None,
     signs: _Signs | None = None,
-) -> None:
+) -> Plan[None]:
     """Fail on the first state `forbidden` rejects, until `during` runs out."""
     __tracebackhide__ = True
     check_name("name", name)
@@ -893,11 +1183,11 @@ def _hold(
         and judge.hit is None
         and not deadline.expired()
     ):
-        judge.pump(deadline)
+        yield from judge.pump(deadline)
     if judge.hit is not None and not any(
         c.outcome.done and not c.outcome.passed for _, c in judge.checks.values()
     ):
-        raise judge.sign_error("never", deadline, window=True)
+        raise (yield from judge.sign_failure("never", deadline, window=True))
     for _, check in judge.checks.values():
         if not check.outcome.done:
             check.close()
@@ -906,7 +1196,7 @@ def _hold(
         return
     ident, check = failing[0]
     summary = f"{ident} broke '{text}': {check.outcome.reason}"
-    raise error_for(judge.report("never", summary, {"window": deadline.describe()}))
+    raise (yield from judge.failure("never", summary, {"window": deadline.describe()}))
 
 
 def tracker_expect_count(
@@ -918,6 +1208,23 @@ def tracker_expect_count(
     at_most: int | None = None,
     name: str | None = None,
 ) -> dict[Identity, int]:
+    """Assert how many times each object changed (see `plan_expect_count`), blocking."""
+    __tracebackhide__ = True
+    plan = plan_expect_count(
+        tracker, what, exactly=exactly, at_least=at_least, at_most=at_most, name=name
+    )
+    return run_blocking(tracker, plan)
+
+
+def plan_expect_count(
+    tracker: Subject,
+    what: Any,
+    *,
+    exactly: int | None = None,
+    at_least: int | None = None,
+    at_most: int | None = None,
+    name: str | None = None,
+) -> Plan[dict[Identity, int]]:
     """Assert how many times each object changed in what the tracker recorded so far.
 
     `what` says what counts: a `kwait.Changes` (``Changes.generation()`` for
@@ -944,17 +1251,15 @@ def tracker_expect_count(
         counts[ident] = check.low
     failing = [(i, c) for i, c in judge.checks.values() if not c.outcome.passed]
     if not judge.checks:
-        raise KwaitError(
-            f"no object {_what(tracker, name)} was observed: nothing to count"
-            + _absence_hint(tracker)
-        )
+        hint = yield Call(partial(_absence_hint, tracker))
+        raise KwaitError(f"no object {_what(tracker, name)} was observed: nothing to count{hint}")
     if not failing:
         return counts
     ident, check = failing[0]
     summary = f"{ident}: {check.outcome.reason}"
     if len(failing) > 1:
         summary += f" (and {len(failing) - 1} more objects)"
-    raise error_for(judge.report("count", summary))
+    raise (yield from judge.failure("count", summary))
 
 
 def all_of(until: Condition | Sequence[Condition]) -> Predicate:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import json
 import os
 import socket
@@ -39,6 +40,7 @@ __all__ = [
     "KubeWatchSource",
     "api_client_for",
     "api_client_from",
+    "blocking_api_client",
     "default_api_client",
     "default_namespace",
     "discovery_for",
@@ -217,6 +219,61 @@ def api_client_for(config_file: str | None, *, context: str | None = None) -> An
             f"no Kubernetes configuration from kubeconfig {config_file or '~/.kube/config'}"
             f"{f' context {context}' if context else ''}: {error}"
         ) from error
+
+
+# The settings kwait needs, and the official client's Configuration has under the same names.
+_ASYNC_CONFIG_FIELDS = (
+    "host",
+    "username",
+    "password",
+    "verify_ssl",
+    "ssl_ca_cert",
+    "cert_file",
+    "key_file",
+    "assert_hostname",
+    "tls_server_name",
+    "proxy",
+    "proxy_headers",
+)
+
+
+def _is_asyncio_client(api_client: Any) -> bool:
+    """True for a kubernetes_asyncio ApiClient (duck-typed: its credentials are coroutines)."""
+    configuration = getattr(api_client, "configuration", None)
+    auth_settings = getattr(configuration, "auth_settings", None)
+    module = type(api_client).__module__ or ""
+    return inspect.iscoroutinefunction(auth_settings) or module.startswith("kubernetes_asyncio")
+
+
+def blocking_api_client(api_client: Any) -> tuple[Any, bool]:
+    """The official ApiClient kwait's engine uses for `api_client`; True if kwait owns it.
+
+    An official ``kubernetes.client.ApiClient`` is used as it is. A
+    kubernetes_asyncio ApiClient is read, not called: its configuration (host,
+    bearer token with its prefix, basic auth, TLS files and verification,
+    proxy) becomes an official client that kwait creates, owns and closes. A
+    token the asyncio client would refresh later (an exec plugin, OIDC) is used
+    as it stands now. Anything else is refused with an error that says what to
+    pass.
+    """
+    if _is_asyncio_client(api_client):
+        source = api_client.configuration
+        borrowed = kubernetes.client.Configuration()
+        for field in _ASYNC_CONFIG_FIELDS:
+            if hasattr(source, field):
+                setattr(borrowed, field, getattr(source, field))
+        borrowed.api_key = dict(getattr(source, "api_key", None) or {})
+        borrowed.api_key_prefix = dict(getattr(source, "api_key_prefix", None) or {})
+        return kubernetes.client.ApiClient(borrowed), True
+    pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
+    if not isinstance(pool, urllib3.PoolManager) or not hasattr(api_client, "configuration"):
+        raise TypeError(
+            f"api_client= takes a kubernetes.client.ApiClient (or a kubernetes_asyncio "
+            f"ApiClient, whose configuration kwait reads), not {type(api_client).__name__}; "
+            "for another client, build one from the same kubeconfig with "
+            "kubernetes.config.new_client_from_config(config_file=...)"
+        )
+    return api_client, False
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:

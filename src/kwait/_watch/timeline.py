@@ -526,6 +526,12 @@ class Recorder:
             return self._error
 
     @property
+    def synced(self) -> bool:
+        """True once the initial LIST is recorded (see `mark_synced`)."""
+        with self._cond:
+            return self._synced
+
+    @property
     def closed(self) -> bool:
         """True once the engine has stopped (cleanly or on an error)."""
         with self._cond:
@@ -577,6 +583,14 @@ class Recorder:
         """Return a snapshot of every identity's timeline."""
         with self._cond:
             return {ident: self._timeline(uid, ident) for uid, ident in self._identities.items()}
+
+    def has_news(self, start: int) -> bool:
+        """True when an entry with seq >= `start` exists or the engine has stopped.
+
+        What a reader waiting for new entries waits for (on `condition`).
+        """
+        with self._cond:
+            return len(self._entries) > start or self._closed
 
     def wait_for_entries(self, start: int, timeout: float | None) -> list[Entry]:
         """Block until an entry with seq >= `start` exists, the engine stops, or `timeout`.

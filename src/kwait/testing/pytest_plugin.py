@@ -22,6 +22,24 @@ point), so in any test suite:
             create_pod(kwait_api_client, "web")
             tracker.wait_for("condition=Ready", timeout=10)
 
+Where pytest-asyncio is installed, async fixtures come next to them (kwait
+does not depend on pytest-asyncio):
+
+- ``kwait_async_track`` is a factory: ``await kwait_async_track("pods", "web")``
+  returns a started `kwait.asyncio.AsyncTracker` (on ``kwait_api_client`` unless
+  ``api_client=`` says otherwise), stopped after the test;
+- ``kwait_async_api_client`` is a kubernetes_asyncio ``ApiClient`` for
+  ``kwait_api_server`` (the test is skipped where kubernetes_asyncio is not
+  installed), closed after the test.
+
+::
+
+    @pytest.mark.asyncio
+    async def test_pod_starts(kwait_async_track, kwait_api_client):
+        tracker = await kwait_async_track("pods", "web")
+        await asyncio.to_thread(create_pod, kwait_api_client, "web")
+        await tracker.wait_for("condition=Ready", timeout=10)
+
 When a test fails with a `kwait.ExpectationError`, the plugin draws the
 report's timelines (`kwait.reports.to_svg`) and attaches the picture to the
 test's report: inline in the HTML report when pytest-html is installed, else
@@ -37,9 +55,9 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -47,6 +65,9 @@ from kwait._match.signs import set_fail_fast_default
 from kwait._verdict.failures import ExpectationError
 from kwait.testing._namespace import TemporaryNamespace, namespace_name
 from kwait.testing._server import FakeApiServer
+
+if TYPE_CHECKING:
+    from kwait.asyncio import AsyncTracker
 
 __all__ = [
     "kwait_api_client",
@@ -421,3 +442,66 @@ def kwait_namespace(request: pytest.FixtureRequest, kwait_cluster_api_client: An
             problem = namespace.delete()
             if problem is not None:
                 request.node.user_properties.append((_LEFT, f"{namespace.name}: {problem}"))
+
+
+# ====================================================================== async fixtures
+
+AsyncTrack = Callable[..., Awaitable["AsyncTracker"]]
+"""The type of the ``kwait_async_track`` fixture: ``await track(resource, name, **options)``."""
+
+
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _pytest_asyncio_fixture() -> _Decorator | None:
+    """pytest-asyncio's fixture decorator, or None where it is not installed."""
+    try:
+        module = importlib.import_module("pytest_asyncio")
+    except ImportError:
+        return None
+    fixture: _Decorator = module.fixture
+    return fixture
+
+
+_async_fixture = _pytest_asyncio_fixture()
+
+if _async_fixture is not None:
+    __all__ += ["kwait_async_api_client", "kwait_async_track"]
+
+    @_async_fixture
+    async def kwait_async_track(kwait_api_client: Any) -> AsyncIterator[AsyncTrack]:
+        """Start async trackers for the test, and stop them after it.
+
+        Takes the arguments of `kwait.Tracker`; ``api_client`` defaults to
+        ``kwait_api_client``: ``tracker = await kwait_async_track("pods", "web")``.
+        """
+        from kwait.asyncio import AsyncTracker  # noqa: PLC0415 - only for async suites
+
+        started: list[AsyncTracker] = []
+
+        async def track(
+            resource: str | Mapping[str, Any] | None = None,
+            name: str | None = None,
+            **options: Any,
+        ) -> AsyncTracker:
+            options.setdefault("api_client", kwait_api_client)
+            tracker = AsyncTracker(resource, name, **options)
+            await tracker.start()
+            started.append(tracker)
+            return tracker
+
+        try:
+            yield track
+        finally:
+            for tracker in reversed(started):
+                await tracker.stop()
+
+    @_async_fixture
+    async def kwait_async_api_client(kwait_api_server: FakeApiServer) -> AsyncIterator[Any]:
+        """A kubernetes_asyncio ``ApiClient`` for `kwait_api_server` (skips without the package)."""
+        config = pytest.importorskip("kubernetes_asyncio.config")
+        client = await config.new_client_from_config_dict(kwait_api_server.kubeconfig_dict())
+        try:
+            yield client
+        finally:
+            await client.close()
