@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
-from kwait._time.deadline import Timeout
+from kwait._time.deadline import Deadline, Timeout, as_deadline
 from kwait._tracker import Tracker, TrackOptions
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
@@ -52,6 +52,7 @@ class _Session:
         name: str | None,
         options: TrackOptions,
         act: Callable[[], object] | None,
+        timeout: Timeout | None = None,
     ) -> None:
         if act is not None and not callable(act):
             raise TypeError(
@@ -69,11 +70,24 @@ class _Session:
             self.tracker = Tracker(target, name, **options)
             self.owned = True
         self.act = act
+        # One deadline for the whole call: resolving, connecting, listing and waiting.
+        self.deadline: Deadline | None = (
+            None if timeout is None else as_deadline(timeout, clock=self.tracker.clock)
+        )
+
+    @property
+    def timeout(self) -> Timeout:
+        """What the judging loop waits for: the call's deadline (what is left of it)."""
+        return self.deadline if self.deadline is not None else DEFAULT_TIMEOUT
 
     def __enter__(self) -> tuple[Tracker, Baseline]:
         """Start tracking (if ours), fix the baseline, then act: nothing it causes is missed."""
         if self.owned:
-            self.tracker.start()
+            deadline = self.deadline
+            if deadline is None or not 0 < deadline.remaining() < float("inf"):
+                self.tracker.start()  # the start_timeout bounds it; the wait is separate
+            else:
+                self.tracker._start(deadline, keep_bound=True)  # noqa: SLF001 - our own layer
         try:
             base = Baseline.now(self.tracker)
             if self.act is not None:
@@ -122,8 +136,11 @@ def expect_transitions(
         )
     """
     __tracebackhide__ = True
-    with _Session(target, name, options, act) as (tracker, _):
-        return tracker_expect_transitions(tracker, state, pattern, name=name, timeout=timeout)
+    session = _Session(target, name, options, act, timeout)
+    with session as (tracker, _):
+        return tracker_expect_transitions(
+            tracker, state, pattern, name=name, timeout=session.timeout
+        )
 
 
 def wait_for(
@@ -148,8 +165,11 @@ def wait_for(
     """
     __tracebackhide__ = True
     condition = all_of(until)
-    with _Session(target, name, options, act) as (tracker, base):
-        return tracker_wait_for(tracker, condition, name=name, timeout=timeout, baseline=base)
+    session = _Session(target, name, options, act, timeout)
+    with session as (tracker, base):
+        return tracker_wait_for(
+            tracker, condition, name=name, timeout=session.timeout, baseline=base
+        )
 
 
 def expect_never(

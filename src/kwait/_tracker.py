@@ -21,8 +21,9 @@ from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.backoff import Backoff
 from kwait._time.clock import SystemClock
-from kwait._time.deadline import Timeout, as_deadline
+from kwait._time.deadline import Deadline, Timeout, as_deadline, format_seconds
 from kwait._time.protocol import Clock
+from kwait._verdict.failures import WaitTimeoutError
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
@@ -33,8 +34,9 @@ from kwait._verdict.judge import (
     tracker_never,
     tracker_wait_for,
 )
+from kwait._verdict.report import Report
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
-from kwait._watch.resources import resolve_resource
+from kwait._watch.resources import builtin_resource, resolve_resource
 from kwait._watch.source import WatchSource
 from kwait._watch.timeline import DEFAULT_KEEP_OBJECTS, Entry, Identity, Recorder, Timeline
 
@@ -139,6 +141,8 @@ class Tracker:
         self._backoff = backoff
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
+        self._http: Any = None
+        self._request_deadline: Deadline | None = None
 
     # ------------------------------------------------------------------ source
     def _build_source(self) -> WatchSource:
@@ -146,10 +150,13 @@ class Tracker:
 
         client = self.api_client if self.api_client is not None else _kube.default_api_client()
         self.api_client = client
-        http = _kube.KubeHttp(client)
-        discovery = _kube.discovery_for(client, http)
+        http = _kube.KubeHttp(client, deadline=self._request_deadline)
+        self._http = http
         assert self.resource is not None  # noqa: S101 - checked in __init__
-        info = resolve_resource(self.resource, discovery.resources())
+        # Built-in resources need no discovery; others are discovered once per client.
+        info = builtin_resource(self.resource)
+        if info is None:
+            info = resolve_resource(self.resource, _kube.discovery_for(client).resources(http))
         fields = [f"metadata.name={self.name}"] if self.name else []
         if self.field_selector:
             fields.append(self.field_selector)
@@ -164,6 +171,12 @@ class Tracker:
             label_selector=self.label_selector,
             field_selector=",".join(fields) or None,
         )
+
+    def _bound_requests(self, deadline: Deadline | None) -> None:
+        """Make every HTTP request of this tracker end by `deadline` (None: no bound)."""
+        self._request_deadline = deadline
+        if self._http is not None:
+            self._http.deadline = deadline
 
     @property
     def source(self) -> WatchSource:
@@ -182,17 +195,48 @@ class Tracker:
         """True between a successful `start` and `stop` while the engine is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> Self:
+    def start(self, *, timeout: Timeout | None = None) -> Self:
         """Start recording and return once the initial LIST is recorded.
 
-        Raises the engine's error (a typed `kwait.ApiError`, or
-        `kwait.ConnectionLostError`) when the initial LIST cannot be had.
+        `timeout` bounds the start (default: ``start_timeout``), resolving the
+        resource and every request included. Raises the engine's error (a typed
+        `kwait.ApiError`) when the server refuses the LIST, and
+        `kwait.WaitTimeoutError` saying why when the tracker could not get
+        connected in time. Whatever goes wrong (KeyboardInterrupt included),
+        the tracker's thread is stopped and joined before the exception leaves.
         """
+        __tracebackhide__ = True
+        deadline = as_deadline(self.start_timeout if timeout is None else timeout, clock=self.clock)
+        return self._start(deadline, keep_bound=False)
+
+    def _start(self, deadline: Deadline, *, keep_bound: bool) -> Self:
+        """Start within `deadline`; with `keep_bound`, requests stay bounded by it afterwards."""
         __tracebackhide__ = True
         if self._engine is not None:
             raise RuntimeError("a tracker can be started only once")
+        previous = self._request_deadline
+        self._bound_requests(deadline)
+        try:
+            synced = self._start_engine(deadline)
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            if not keep_bound:
+                self._bound_requests(previous)
+        error = self.recorder.error
+        if not synced and error is not None:
+            self.stop()
+            raise error
+        if not synced:
+            self.stop()
+            raise self._not_connected(deadline)
+        return self
+
+    def _start_engine(self, deadline: Deadline) -> bool:
+        source = self.source  # may resolve the resource (a discovery request at most)
         engine = WatchEngine(
-            self.source,
+            source,
             self.recorder,
             self.clock,
             backoff=self._backoff,
@@ -200,25 +244,21 @@ class Tracker:
         )
         self._engine = engine
         self._thread = threading.Thread(
-            target=engine.run, name=f"kwait-tracker {self.source.describe()}", daemon=True
+            target=engine.run, name=f"kwait-tracker {source.describe()}", daemon=True
         )
         self._thread.start()
-        synced = self.recorder.wait_synced(self.start_timeout)
-        error = self.recorder.error
-        if not synced and error is not None:
-            self.stop()
-            raise error
-        if not synced:
-            self.stop()
-            raise KwaitError(
-                f"tracking {self.source.describe()}: the initial LIST did not complete within "
-                f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
-            )
-        return self
+        return self.recorder.wait_synced(deadline.timeout())
 
-    def _last_reconnects(self) -> str:
-        reasons = [e.reason for e in self.recorder.entries() if hasattr(e, "reason")]
-        return "; ".join(reasons[-3:]) or "none recorded"
+    def _not_connected(self, deadline: Deadline) -> WaitTimeoutError:
+        now = self.clock.monotonic()
+        why = self.recorder.continuity.describe(now) or ["no answer to the initial LIST"]
+        summary = (
+            f"tracking {self.source.describe()}: never got connected within "
+            f"{format_seconds(deadline.budget)}: {'; '.join(why)}"
+        )
+        return WaitTimeoutError(
+            Report("wait", summary, (), {"timeout": deadline.describe(), "connection": why})
+        )
 
     def stop(self) -> None:
         """Stop recording: close the stream, interrupt waits, join the thread."""

@@ -111,6 +111,10 @@ class Baseline:
         return [o for o in self.present if _is(o.identity, wanted)]
 
 
+REPORT_EVENT_OBJECTS = 5
+"""Events are fetched for this many objects of a report at most (those its text shows)."""
+
+
 class _Judge:
     """Feed a tracker's entries to one check per selected identity."""
 
@@ -174,16 +178,29 @@ class _Judge:
             (ident, check) for ident, check in self.checks.values() if not check.outcome.passed
         ]
         passing = [(ident, check) for ident, check in self.checks.values() if check.outcome.passed]
+        ordered = failing + passing
+        recorder = self.tracker.recorder
         objects = tuple(
             object_report(
-                self.tracker.recorder.timeline_of(ident),
+                recorder.timeline_of(ident),
                 check,
-                events=self.tracker.events_for(ident),
+                # Events only for the objects the text shows: a bounded number of requests.
+                events=self.tracker.events_for(ident) if index < REPORT_EVENT_OBJECTS else (),
                 reconnects=self.reconnects,
             )
-            for ident, check in failing + passing
+            for index, (ident, check) in enumerate(ordered)
         )
-        return Report(kind, summary, objects, dict(details or {}))
+        notes = recorder.continuity.describe(self.tracker.clock.monotonic())
+        stats = recorder.stats
+        if stats.duplicates:
+            notes.append(
+                f"{stats.duplicates} replayed event(s) at an already recorded resourceVersion "
+                "were not recorded again"
+            )
+        if stats.unknown_events:
+            types = ", ".join(sorted(stats.unknown_types))
+            notes.append(f"{stats.unknown_events} watch event(s) of unknown type ignored: {types}")
+        return Report(kind, summary, objects, dict(details or {}), tuple(notes))
 
 
 def _named(tracker: Subject, name: str | None) -> Callable[[Identity], bool]:

@@ -594,16 +594,20 @@ class Report:
         summary: One sentence, e.g. ``pod/ci/web did not go in_order(...) within 30s``.
         objects: The objects concerned, those that failed first.
         details: Extra facts for the JSON form (timeout, selector...).
+        connection: What went wrong with the watch while the expectation ran
+            (expirations, disconnections, replayed events), one sentence each.
     """
 
     kind: ReportKind
     summary: str
     objects: tuple[ObjectReport, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    connection: tuple[str, ...] = ()
 
     def to_text(self, *, max_objects: int = 5, max_rows: int = 40) -> str:
         """Render as text: the summary, then up to `max_objects` object reports."""
         parts = [self.summary]
+        parts.extend(f"  watch: {line}" for line in self.connection)
         for obj in self.objects[:max_objects]:
             parts.extend(("", obj.to_text(max_rows=max_rows)))
         more = len(self.objects) - max_objects
@@ -617,6 +621,7 @@ class Report:
             "kind": self.kind,
             "summary": self.summary,
             "details": {k: _jsonable(v) for k, v in self.details.items()},
+            "connection": list(self.connection),
             "objects": [o.to_json() for o in self.objects],
         }
 

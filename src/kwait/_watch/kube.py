@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import kubernetes
@@ -24,9 +26,10 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from kwait._errors import ApiError, ConnectionLostError, api_error_from_status
+from kwait._time.deadline import Deadline
 from kwait._version import __version__
-from kwait._watch.resources import ResourceInfo
-from kwait._watch.source import ExpiredError, ListResult, RawEvent
+from kwait._watch.resources import BUILTIN_CORE, ResourceInfo
+from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
 
 __all__ = [
     "DiscoveryCache",
@@ -40,35 +43,83 @@ __all__ = [
 ]
 
 _STATUS_GONE = 410
-_EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
+
+DEADLINE_MARGIN = 0.5
+"""Seconds a request may outlast the deadline it runs under (so it can still fail cleanly)."""
+
+
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+_CLIENTS_KEPT = 8
+
+
+def _kubeconfig_key(config_file: str | None) -> tuple[Any, ...] | None:
+    """Identify a kubeconfig by its files and their modification times (None: no file)."""
+    paths = config_file or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    stamps = []
+    for path in paths.split(os.pathsep):
+        with contextlib.suppress(OSError):
+            stamps.append((str(Path(path).resolve()), Path(path).stat().st_mtime_ns))
+    return ("kubeconfig", tuple(stamps)) if stamps else None
+
+
+def _cached_client(key: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
+    """Build a client once per key and hand out the same one after (a few keys are kept)."""
+    if key is None:
+        return build()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is not None:
+            return client
+    client = build()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.setdefault(key, client)
+        while len(_CLIENTS) > _CLIENTS_KEPT:
+            _CLIENTS.pop(next(iter(_CLIENTS)))
+        return client
 
 
 def default_api_client() -> Any:
     """Return an ApiClient from the kubeconfig (``KUBECONFIG``, ``~/.kube/config``) or in-cluster.
 
+    The client is built once per kubeconfig (its files and their modification
+    times) and reused by every tracker that is not given one, so calls without
+    ``api_client=`` neither rebuild the configuration nor leave clients behind.
     Raises `kwait.ConnectionLostError` naming both attempts when neither works.
     """
-    try:
-        return kubernetes.config.new_client_from_config()
-    except (kubernetes.config.ConfigException, OSError, TypeError) as from_file:
-        configuration = kubernetes.client.Configuration()
+    key = _kubeconfig_key(None)
+    if key is not None:
         try:
-            kubernetes.config.load_incluster_config(client_configuration=configuration)
-        except kubernetes.config.ConfigException:
-            raise ConnectionLostError(
-                f"no Kubernetes configuration: kubeconfig failed ({from_file}) and this is not "
-                "a pod with a service account; pass api_client= or set KUBECONFIG"
-            ) from from_file
+            return _cached_client(key, kubernetes.config.new_client_from_config)
+        except (kubernetes.config.ConfigException, OSError, TypeError) as from_file:
+            failure: BaseException = from_file
+    else:
+        failure = kubernetes.config.ConfigException("no kubeconfig file found")
+
+    def in_cluster() -> Any:
+        configuration = kubernetes.client.Configuration()
+        kubernetes.config.load_incluster_config(client_configuration=configuration)
         return kubernetes.client.ApiClient(configuration)
+
+    try:
+        return _cached_client(("in-cluster",), in_cluster)
+    except kubernetes.config.ConfigException:
+        raise ConnectionLostError(
+            f"no Kubernetes configuration: kubeconfig failed ({failure}) and this is not "
+            "a pod with a service account; pass api_client= or set KUBECONFIG"
+        ) from failure
 
 
 def api_client_from(kubeconfig: str | Mapping[str, Any] | None) -> Any:
-    """An ApiClient for a kubeconfig file path or dict (None: the default lookup)."""
+    """An ApiClient for a kubeconfig file path (reused per file) or dict (None: the default)."""
     if kubeconfig is None:
         return default_api_client()
-    if isinstance(kubeconfig, Mapping):
+    if isinstance(kubeconfig, Mapping):  # a new client: the caller owns (and closes) it
         return kubernetes.config.new_client_from_config_dict(dict(kubeconfig))
-    return kubernetes.config.new_client_from_config(config_file=kubeconfig)
+    return _cached_client(
+        _kubeconfig_key(kubeconfig),
+        lambda: kubernetes.config.new_client_from_config(config_file=kubeconfig),
+    )
 
 
 def to_raw(api_client: Any, obj: Any) -> dict[str, Any]:
@@ -94,12 +145,35 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 class KubeHttp:
     """Raw JSON requests with the credentials and TLS settings of an ApiClient."""
 
-    def __init__(self, api_client: Any, *, read_timeout: float = 30.0) -> None:
-        """Borrow `api_client`'s configuration and connection pool."""
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        read_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        deadline: Deadline | None = None,
+    ) -> None:
+        """Borrow `api_client`'s configuration and connection pool.
+
+        With a `deadline`, no request (connecting or reading) outlasts it by more
+        than `DEADLINE_MARGIN` seconds, so a server that accepts and never answers
+        cannot hold a call past its timeout.
+        """
         self.api_client = api_client
         self.configuration = api_client.configuration
         self.pool: urllib3.PoolManager = api_client.rest_client.pool_manager
         self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.deadline = deadline
+
+    def _timeout(self, read: float) -> urllib3.Timeout:
+        connect = self.connect_timeout
+        deadline = self.deadline
+        if deadline is not None:
+            left = max(deadline.remaining(), 0.0) + DEADLINE_MARGIN
+            read = min(read, left)
+            connect = min(connect, left)
+        return urllib3.Timeout(connect=connect, read=read)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": f"kwait/{__version__}"}
@@ -117,13 +191,16 @@ class KubeHttp:
         *,
         request: str,
         read_timeout: float | None = None,
+        accept: str | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """GET `path` without reading the body; raise typed errors for non-2xx answers."""
         headers = self._headers()  # may refresh credentials, and with them the host
+        if accept:
+            headers["Accept"] = accept
         url = self.configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
-        timeout = urllib3.Timeout(connect=10.0, read=read_timeout or self.read_timeout)
+        timeout = self._timeout(read_timeout or self.read_timeout)
         try:
             response = self.pool.request(
                 "GET",
@@ -174,7 +251,7 @@ class KubeHttp:
                 url,
                 body=data,
                 headers=headers,
-                timeout=urllib3.Timeout(connect=10.0, read=self.read_timeout),
+                timeout=self._timeout(self.read_timeout),
                 retries=False,
             )
         except (Urllib3Error, OSError) as error:
@@ -189,9 +266,16 @@ class KubeHttp:
             )
         return decoded
 
-    def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
+    def get_json(
+        self,
+        path: str,
+        query: Mapping[str, str] | None,
+        *,
+        request: str,
+        accept: str | None = None,
+    ) -> Any:
         """GET `path` and decode its JSON body."""
-        response = self.open(path, query, request=request)
+        response = self.open(path, query, request=request, accept=accept)
         try:
             data = response.read()
         except (Urllib3Error, OSError) as error:
@@ -290,9 +374,8 @@ class _KubeStream:
             raise api_error_from_status(
                 code if isinstance(code, int) else 500, obj, request=self._request
             )
-        if type_ not in _EVENT_TYPES:
-            raise ConnectionLostError(f"{self._request}: unknown event type {type_!r}")
-        return RawEvent(type_, obj)
+        # An unknown type is handed on: the engine skips and counts it, as client-go does.
+        return RawEvent(cast("EventType", str(type_)), obj)
 
 
 class KubeWatchSource:
@@ -389,73 +472,111 @@ class KubeWatchSource:
 
 
 class DiscoveryCache:
-    """The resources a server serves, read once through discovery and kept."""
+    """The resources a server serves, read once through discovery and kept (per ApiClient).
 
-    def __init__(self, http: KubeHttp) -> None:
-        """Remember the connection; discovery happens on first use."""
-        self.http = http
+    It holds no reference to the client: the cache lives in a weak-keyed map
+    whose key is the client, and a value that referred to its key would keep
+    every client alive forever.
+    """
+
+    def __init__(self) -> None:
+        """Start empty; discovery happens on first use."""
         self._resources: list[ResourceInfo] | None = None
         self._lock = threading.Lock()
 
-    def resources(self, *, refresh: bool = False) -> list[ResourceInfo]:
+    def resources(self, http: KubeHttp, *, refresh: bool = False) -> list[ResourceInfo]:
         """Return every (non-sub)resource of every group version, preferred versions first."""
         with self._lock:
             if self._resources is None or refresh:
-                self._resources = self._discover()
+                self._resources = _discover(http)
             return self._resources
 
-    def _group_version(
-        self, path: str, group: str, version: str, *, preferred: bool
-    ) -> list[ResourceInfo]:
-        body = self.http.get_json(path, None, request=f"discovery {path}")
-        out = []
-        for res in body.get("resources") or []:
-            name = str(res.get("name", ""))
-            if not name or "/" in name:
-                continue
-            out.append(
-                ResourceInfo(
-                    group=group,
-                    version=version,
-                    plural=name,
-                    kind=str(res.get("kind", "")),
-                    namespaced=bool(res.get("namespaced", False)),
-                    singular=str(res.get("singularName") or ""),
-                    short_names=tuple(res.get("shortNames") or ()),
-                    verbs=tuple(res.get("verbs") or ()),
-                    preferred=preferred,
-                )
-            )
-        return out
 
-    def _discover(self) -> list[ResourceInfo]:
-        found: list[ResourceInfo] = []
-        core = self.http.get_json("/api", None, request="discovery /api")
-        for version in core.get("versions") or ["v1"]:
-            found += self._group_version(f"/api/{version}", "", str(version), preferred=True)
-        groups = self.http.get_json("/apis", None, request="discovery /apis")
-        for group in groups.get("groups") or []:
-            name = str(group.get("name", ""))
-            preferred = (group.get("preferredVersion") or {}).get("groupVersion")
-            for gv in group.get("versions") or []:
-                group_version = str(gv.get("groupVersion", ""))
+def _group_version(
+    http: KubeHttp, path: str, group: str, version: str, *, preferred: bool
+) -> list[ResourceInfo]:
+    body = http.get_json(path, None, request=f"discovery {path}")
+    return _resources_of(body.get("resources") or [], group, version, preferred=preferred)
+
+
+def _resources_of(
+    listed: list[Any], group: str, version: str, *, preferred: bool
+) -> list[ResourceInfo]:
+    out = []
+    for res in listed:
+        name = str(res.get("name") or res.get("resource") or "")
+        if not name or "/" in name:
+            continue
+        kind = res.get("kind") or (res.get("responseKind") or {}).get("kind") or ""
+        namespaced = res.get("namespaced")
+        if namespaced is None:
+            namespaced = res.get("scope") == "Namespaced"
+        out.append(
+            ResourceInfo(
+                group=group,
+                version=version,
+                plural=name,
+                kind=str(kind),
+                namespaced=bool(namespaced),
+                singular=str(res.get("singularName") or res.get("singularResource") or ""),
+                short_names=tuple(res.get("shortNames") or ()),
+                verbs=tuple(res.get("verbs") or ()),
+                preferred=preferred,
+            )
+        )
+    return out
+
+
+_AGGREGATED = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json"
+)
+
+
+def _discover(http: KubeHttp) -> list[ResourceInfo]:
+    """Discover every resource: the core group from the built-in table, the others from ``/apis``.
+
+    A server that speaks aggregated discovery (1.26+) answers in one request;
+    older ones are asked group version by group version.
+    """
+    found = list(BUILTIN_CORE)
+    groups = http.get_json("/apis", None, request="discovery /apis", accept=_AGGREGATED)
+    if str(groups.get("kind", "")) == "APIGroupDiscoveryList":
+        for group in groups.get("items") or []:
+            name = str((group.get("metadata") or {}).get("name", ""))
+            for index, gv in enumerate(group.get("versions") or []):
                 version = str(gv.get("version", ""))
-                found += self._group_version(
-                    f"/apis/{group_version}", name, version, preferred=group_version == preferred
+                found += _resources_of(
+                    gv.get("resources") or [], name, version, preferred=index == 0
                 )
         return found
+    for group in groups.get("groups") or []:
+        name = str(group.get("name", ""))
+        preferred = (group.get("preferredVersion") or {}).get("groupVersion")
+        for gv in group.get("versions") or []:
+            group_version = str(gv.get("groupVersion", ""))
+            version = str(gv.get("version", ""))
+            found += _group_version(
+                http,
+                f"/apis/{group_version}",
+                name,
+                version,
+                preferred=group_version == preferred,
+            )
+    return found
 
 
 _DISCOVERY: weakref.WeakKeyDictionary[Any, DiscoveryCache] = weakref.WeakKeyDictionary()
 _DISCOVERY_LOCK = threading.Lock()
 
 
-def discovery_for(api_client: Any, http: KubeHttp) -> DiscoveryCache:
+def discovery_for(api_client: Any) -> DiscoveryCache:
     """Return the discovery cache kept for `api_client` (one per client, reused by trackers)."""
     with _DISCOVERY_LOCK:
         cache = _DISCOVERY.get(api_client)
         if cache is None:
-            cache = DiscoveryCache(http)
+            cache = DiscoveryCache()
             _DISCOVERY[api_client] = cache
         return cache
 

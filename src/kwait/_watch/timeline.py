@@ -36,6 +36,7 @@ from typing import Any, Literal
 from kwait._time.protocol import Clock
 
 __all__ = [
+    "Continuity",
     "Entry",
     "Gap",
     "Identity",
@@ -140,24 +141,32 @@ class Gap:
     to_rv: str
     reason: str
     changed: tuple[Identity, ...] = ()
+    count: int = 1
 
     def __repr__(self) -> str:
         """Summarise the gap in one line."""
+        times = f" x{self.count}" if self.count > 1 else ""
         return (
             f"Gap(#{self.seq} rv {self.from_rv}..{self.to_rv} "
-            f"changed={len(self.changed)} reason={self.reason!r})"
+            f"changed={len(self.changed)} reason={self.reason!r}{times})"
         )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Reconnect:
-    """The watch was resumed from `resource_version` after a clean end or a drop (no loss)."""
+    """The watch was resumed from `resource_version` after a clean end or a drop (no loss).
+
+    Restarts with nothing recorded between them are kept as one entry: `count`
+    says how many there were, `time` is the first one's, and `reason` and
+    `delay` are the latest one's.
+    """
 
     seq: int
     time: float
     resource_version: str
     reason: str
     delay: float = 0.0
+    count: int = 1
 
 
 Entry = Observation | Gap | Reconnect
@@ -219,6 +228,103 @@ class _Stats:
     relists: int = 0
     gaps: int = 0
     evicted: int = 0
+    duplicates: int = 0
+    unknown_events: int = 0
+    unknown_types: set[str] = field(default_factory=set)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"  # noqa: PLR2004
+
+
+@dataclass
+class Continuity:
+    """How the watch's connection went: expirations, failures, and whether it is up now.
+
+    Written by the engine; read (with `describe`) by failure reports, so a
+    wait that timed out says that the watch kept expiring or never connected.
+    """
+
+    start: float | None = None
+    connected_once: bool = False
+    watching: bool = False
+    expirations: int = 0
+    first_expired: float | None = None
+    last_expired: float | None = None
+    trouble_since: float | None = None
+    attempts: int = 0
+    last_error: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def watch_opened(self) -> None:
+        """A watch stream opened."""
+        with self._lock:
+            self.connected_once = True
+            self.watching = True
+
+    def _trouble(self, now: float, reason: str) -> None:
+        if self.trouble_since is None:
+            self.trouble_since = now
+            self.attempts = 0
+        self.attempts += 1
+        self.last_error = reason
+
+    def expired(self, now: float, reason: str) -> None:
+        """The watch ended with 410 Gone."""
+        with self._lock:
+            self.watching = False
+            self.expirations += 1
+            if self.first_expired is None:
+                self.first_expired = now
+            self.last_expired = now
+            self._trouble(now, reason)
+
+    def stream_ended(self, now: float, reason: str, *, healthy: bool) -> None:
+        """The watch ended; a healthy one (long enough) clears the trouble."""
+        with self._lock:
+            self.watching = False
+            if healthy:
+                self.trouble_since = None
+                self.attempts = 0
+            else:
+                self._trouble(now, reason)
+
+    def failed(self, now: float, reason: str) -> None:
+        """A LIST (or the watch's opening) failed."""
+        with self._lock:
+            self.watching = False
+            self._trouble(now, reason)
+
+    def describe(self, now: float) -> list[str]:
+        """Say, in a few sentences, what went wrong with the connection (nothing if all was well).
+
+        >>> c = Continuity(start=0.0)
+        >>> c.expired(1.0, "too old resource version"); c.expired(9.0, "too old resource version")
+        >>> c.describe(10.0)[0]
+        'the watch expired 2 times in 8.0 s (410 Gone; each time kwait relisted)'
+        """
+        with self._lock:
+            out: list[str] = []
+            base = self.start or 0.0
+            if self.expirations:
+                span = (self.last_expired or 0.0) - (self.first_expired or 0.0)
+                times = "1 time" if self.expirations == 1 else f"{self.expirations} times"
+                out.append(
+                    f"the watch expired {times} in {_seconds(span)} (410 Gone; each time kwait "
+                    "relisted)"
+                )
+            if self.trouble_since is not None:
+                state = "never connected" if not self.connected_once else "disconnected"
+                if self.watching:
+                    state = "unstable"
+                out.append(
+                    f"watch {state} since +{_seconds(self.trouble_since - base)}, "
+                    f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}, "
+                    f"last error: {self.last_error}"
+                )
+            elif not self.connected_once and self.start is not None:
+                out.append(f"the watch never connected in {_seconds(now - base)}")
+            return out
 
 
 def _strip(obj: dict[str, Any]) -> dict[str, Any]:
@@ -255,11 +361,13 @@ class Recorder:
     _synced: bool = field(default=False, init=False)
     _error: BaseException | None = field(default=None, init=False)
     stats: _Stats = field(default_factory=_Stats, init=False)
+    continuity: Continuity = field(default_factory=Continuity, init=False)
 
     def __post_init__(self) -> None:
         """Check the memory bound."""
         if self.keep_objects < 1:
             raise ValueError(f"keep_objects must be at least 1, got {self.keep_objects}")
+        self.continuity.start = self._now()
 
     # ------------------------------------------------------------------ writing
     def _now(self) -> float:
@@ -317,13 +425,23 @@ class Recorder:
     ) -> Gap:
         """Record a gap; it goes into the timelines of the `changed` identities."""
         with self._cond:
+            changed = tuple(changed)
+            last = self._entries[-1] if self._entries else None
+            if isinstance(last, Gap) and not changed and not last.changed:
+                # Back-to-back gaps in which nothing changed (a server expiring every
+                # watch): one entry that spans them all, so the log stays bounded.
+                merged = Gap(last.seq, last.time, last.from_rv, to_rv, reason, (), last.count + 1)
+                self._entries[-1] = merged
+                self.stats.gaps += 1
+                self._cond.notify_all()
+                return merged
             gap = Gap(
                 seq=len(self._entries),
                 time=self._now(),
                 from_rv=from_rv,
                 to_rv=to_rv,
                 reason=reason,
-                changed=tuple(changed),
+                changed=changed,
             )
             for identity in gap.changed:
                 self._by_uid.setdefault(identity.uid, []).append(gap)
@@ -335,10 +453,39 @@ class Recorder:
     def add_reconnect(self, resource_version: str, reason: str, delay: float = 0.0) -> Reconnect:
         """Record a lossless resume of the watch."""
         with self._cond:
-            rec = Reconnect(len(self._entries), self._now(), resource_version, reason, delay)
             self.stats.reconnects += 1
+            last = self._entries[-1] if self._entries else None
+            if isinstance(last, Reconnect):
+                # Restarts with nothing recorded between them: one entry, counted.
+                rec = Reconnect(
+                    last.seq, last.time, resource_version, reason, delay, last.count + 1
+                )
+                self._entries[-1] = rec
+                self._cond.notify_all()
+                return rec
+            rec = Reconnect(len(self._entries), self._now(), resource_version, reason, delay)
             self._append(rec)
             return rec
+
+    def already_recorded(self, uid: str, resource_version: str) -> bool:
+        """True when `uid` was recorded at `resource_version` or a newer one (a replayed event)."""
+        with self._cond:
+            last = self._last_rv.get(uid)
+            if last is None:
+                return False
+            if last == resource_version:
+                return True
+            try:
+                return int(resource_version) < int(last)
+            except ValueError:
+                return False
+
+    def note_unknown_event(self, type_: str) -> None:
+        """Count a watch event of a type kwait does not know (it is skipped)."""
+        with self._cond:
+            self.stats.unknown_events += 1
+            if len(self.stats.unknown_types) < 10:  # noqa: PLR2004 - bounded
+                self.stats.unknown_types.add(str(type_)[:40])
 
     def alive(self) -> dict[str, str]:
         """Return uid -> last resourceVersion of the objects currently present."""
