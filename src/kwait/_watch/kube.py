@@ -53,9 +53,14 @@ _CLIENTS_LOCK = threading.Lock()
 _CLIENTS_KEPT = 8
 
 
+def _kubeconfig_paths(config_file: str | None) -> str:
+    """The kubeconfig file(s) to read now (``KUBECONFIG`` is read at call time, not import)."""
+    return config_file or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+
+
 def _kubeconfig_key(config_file: str | None) -> tuple[Any, ...] | None:
     """Identify a kubeconfig by its files and their modification times (None: no file)."""
-    paths = config_file or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    paths = _kubeconfig_paths(config_file)
     stamps = []
     for path in paths.split(os.pathsep):
         with contextlib.suppress(OSError):
@@ -90,7 +95,10 @@ def default_api_client() -> Any:
     key = _kubeconfig_key(None)
     if key is not None:
         try:
-            return _cached_client(key, kubernetes.config.new_client_from_config)
+            paths = _kubeconfig_paths(None)
+            return _cached_client(
+                key, lambda: kubernetes.config.new_client_from_config(config_file=paths)
+            )
         except (kubernetes.config.ConfigException, OSError, TypeError) as from_file:
             failure: BaseException = from_file
     else:
