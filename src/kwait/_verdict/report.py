@@ -19,7 +19,6 @@ JSON-serialisable dict for CI artifacts (`to_json`).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +27,15 @@ from typing import Any, Literal
 
 from kwait._match.states import DELETED, DeletedType, State
 from kwait._match.verdict import Check, Outcome, Progress, Status
+from kwait._watch.redaction import (
+    REDACTED,
+    contains_secret,
+    redact_object,
+    scrub,
+    scrub_json,
+    secrets_of,
+    secrets_shown,
+)
 from kwait._watch.timeline import Gap, Identity, Observation, Reconnect, Timeline
 
 __all__ = [
@@ -41,16 +49,15 @@ __all__ = [
     "to_yamlish",
 ]
 
-REDACTED = "<redacted>"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
 
 def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of `obj` that is safe to print.
 
     ``metadata.managedFields`` is dropped. For a Secret, every value of
-    ``data`` and ``stringData`` is replaced by ``<redacted>``, and so is the
-    last-applied-configuration annotation (it holds the data too).
+    ``data`` and ``stringData`` is replaced by ``<redacted>``; so is every
+    container ``env[].value``, any string under a credential-like key
+    (``password``, ``token`` ...), and then the last-applied-configuration
+    annotation (it holds them too). ``KWAIT_SHOW_SECRETS=1`` opts out.
 
     >>> secret = {"kind": "Secret", "metadata": {"name": "db", "managedFields": [{}],
     ...     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}},
@@ -61,19 +68,7 @@ def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
     >>> safe["metadata"]["annotations"]
     {'kubectl.kubernetes.io/last-applied-configuration': '<redacted>'}
     """
-    out = copy.deepcopy(dict(obj))
-    meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
-    if out.get("kind") == "Secret":
-        for key in ("data", "stringData"):
-            values = out.get(key)
-            if isinstance(values, dict):
-                out[key] = dict.fromkeys(values, REDACTED)
-        annotations = meta.get("annotations") if isinstance(meta, dict) else None
-        if isinstance(annotations, dict) and LAST_APPLIED in annotations:
-            annotations[LAST_APPLIED] = REDACTED
-    return out
+    return redact_object(obj)
 
 
 def format_value(value: Any, width: int = 60) -> str:
@@ -285,6 +280,8 @@ def _state_cell(state: State, obs: Observation) -> tuple[str, Any]:
         value = state(obs.object)
     except Exception as exc:  # noqa: BLE001 - a report must render whatever the state did
         return f"<error: {exc}>", None
+    if not secrets_shown() and contains_secret(value, secrets_of(obs.object)):
+        return REDACTED, REDACTED
     return format_value(value), _jsonable(value)
 
 
@@ -373,6 +370,7 @@ class ObjectReport:
     events: tuple[EventRow, ...] = ()
     last_state: dict[str, Any] | None = None
     last_where: str = ""
+    secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def to_text(
         self,
@@ -384,8 +382,13 @@ class ObjectReport:
         """Render as text, bounded.
 
         Long tables keep their first and last rows and the rows with a note (or
-        gaps and reconnects); a long last state keeps its first lines.
+        gaps and reconnects); a long last state keeps its first lines. Secrets
+        the object held never appear (see `kwait.reports.redact`).
         """
+        text = self._text(max_rows, max_events, max_state_lines)
+        return scrub(text, self.secrets)
+
+    def _text(self, max_rows: int, max_events: int, max_state_lines: int) -> str:
         out = [f"{self.identity}: {self.outcome.status.value}: {self.outcome.reason}".rstrip()]
         out.append(f"  expected: {self.expected}")
         out.append(f"  state: {self.state}")
@@ -428,7 +431,11 @@ class ObjectReport:
         return "\n".join(out)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the whole report as a JSON-serialisable dict (nothing cut)."""
+        """Return the whole report as a JSON-serialisable dict (nothing cut, secrets redacted)."""
+        data: dict[str, Any] = scrub_json(self._json(), self.secrets)
+        return data
+
+    def _json(self) -> dict[str, Any]:
         ident = self.identity
         return {
             "identity": {
@@ -558,6 +565,10 @@ def object_report(
     shown_reconnects = [r for r in reconnects if first <= r.seq <= last]
     rows = _rows(timeline, check.state, notes, shown_reconnects, start)
     event_rows = sorted((EventRow.of(e) for e in events), key=lambda e: e.time)
+    secrets: set[str] = set()
+    for obs in timeline.observations:
+        if obs.object is not None:
+            secrets |= secrets_of(obs.object)
     last_obs = timeline.last
     last_state = None
     last_where = ""
@@ -578,6 +589,7 @@ def object_report(
         events=tuple(event_rows),
         last_state=last_state,
         last_where=last_where,
+        secrets=frozenset(secrets),
     )
 
 
@@ -613,17 +625,24 @@ class Report:
         more = len(self.objects) - max_objects
         if more > 0:
             parts.extend(("", f"… {_plural(more, 'more object', 'more objects')} in to_json()"))
-        return "\n".join(parts)
+        return scrub("\n".join(parts), self._secrets())
+
+    def _secrets(self) -> frozenset[str]:
+        return frozenset().union(*(o.secrets for o in self.objects))
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON-serialisable dict."""
-        return {
-            "kind": self.kind,
-            "summary": self.summary,
-            "details": {k: _jsonable(v) for k, v in self.details.items()},
-            "connection": list(self.connection),
-            "objects": [o.to_json() for o in self.objects],
-        }
+        data: dict[str, Any] = scrub_json(
+            {
+                "kind": self.kind,
+                "summary": self.summary,
+                "details": {k: _jsonable(v) for k, v in self.details.items()},
+                "connection": list(self.connection),
+                "objects": [o.to_json() for o in self.objects],
+            },
+            self._secrets(),
+        )
+        return data
 
     def __str__(self) -> str:
         """Render as `to_text`."""
