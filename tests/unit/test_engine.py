@@ -358,3 +358,108 @@ def test_managed_fields_are_dropped_on_arrival(
     [obs] = tracker.timeline("a").observations
     assert obs.object is not None
     assert "managedFields" not in obs.object["metadata"]
+
+
+# ------------------------------------------------------------ where kwait differs from client-go
+
+
+def test_an_event_of_unknown_type_is_skipped_counted_and_does_not_restart_the_watch(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """Like client-go's reflector, an unknown event type is skipped; kwait also counts it."""
+    source.add_list([], "1")
+    strange = kwait._watch.source.RawEvent("SYNC", pod("a", 2))  # type: ignore[arg-type]
+    source.add_watch(strange, event("ADDED", pod("a", 3)), Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(observed(tracker)) == 1)
+    assert observed(tracker) == [("ADDED", "a", "3")]
+    assert watch_calls(source) == ["1"]
+    assert tracker.recorder.stats.unknown_events == 1
+    assert tracker.recorder.stats.unknown_types == {"SYNC"}
+
+
+def test_an_event_without_resource_version_breaks_the_stream_and_is_not_recorded(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """An event with no resourceVersion cannot be ordered: resume from the last good RV instead."""
+    source.add_list([], "1")
+    nameless = pod("a", 0)
+    del nameless["metadata"]["resourceVersion"]
+    source.add_watch(event("ADDED", pod("a", 2)), event("MODIFIED", nameless))
+    source.add_watch(event("MODIFIED", pod("a", 3)), Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(observed(tracker)) == 2)
+    assert observed(tracker) == [("ADDED", "a", "2"), ("MODIFIED", "a", "3")]
+    assert watch_calls(source) == ["1", "2"]
+    [reconnect] = [e for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert "without metadata.resourceVersion" in reconnect.reason
+
+
+@pytest.mark.parametrize("rv", ["", "0"])
+def test_a_list_without_a_usable_resource_version_is_refused(clock: FakeClock, rv: str) -> None:
+    """client-go would watch from ""/"0" (replaying or skipping events); kwait refuses, says why."""
+    source = ScriptedSource(clock)
+    source.add_list([pod("a", 1)], rv)
+    tracker = Tracker(source=source, clock=clock)
+    with pytest.raises(kwait.KwaitError, match=f"answered resourceVersion '{rv}'"):
+        tracker.start()
+    assert not tracker.running
+    assert source.calls == [("LIST", "")]
+
+
+def test_a_relist_older_than_what_was_seen_is_listed_again(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """After a 410, a relist from a lagging cache (older RV) is not accepted: kwait lists again."""
+    source.add_list([pod("a", 5)], "10")
+    source.add_watch(event("MODIFIED", pod("a", 12)), Expire())
+    source.add_list([pod("a", 5)], "8")  # older than rv 12 already recorded
+    source.add_list([pod("a", 14)], "20")
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(watch_calls(source)) == 2)
+    assert watch_calls(source) == ["10", "20"]
+    assert [rv for _, _, rv in observed(tracker)] == ["5", "12", "14"]
+    [gap] = [e for e in tracker.entries() if isinstance(e, Gap)]
+    assert (gap.from_rv, gap.to_rv) == ("12", "20")
+    reasons = [e.reason for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert any("older than 12 already seen" in r for r in reasons)
+
+
+def test_a_replayed_event_is_not_recorded_twice(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """The same event at the same resourceVersion (or an older one) is counted, not recorded."""
+    source.add_list([pod("a", 5)], "10")
+    source.add_watch(event("MODIFIED", pod("a", 11)), event("MODIFIED", pod("a", 11)))
+    source.add_watch(
+        event("ADDED", pod("a", 5)), event("MODIFIED", pod("a", 11)), event("DELETED", pod("a", 13))
+    )
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(watch_calls(source)) == 3)
+    assert observed(tracker) == [
+        ("LISTED", "a", "5"),
+        ("MODIFIED", "a", "11"),
+        ("DELETED", "a", "13"),
+    ]
+    assert tracker.recorder.stats.duplicates == 3
+
+
+def test_expiring_watches_coalesce_into_one_gap_and_the_report_says_so(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """Thirty 410s with nothing changed: one Gap entry counting them, and a sentence in reports."""
+    source.add_list([pod("a", 5)], "10")
+    for _ in range(30):
+        source.add_watch(Expire())
+        source.add_list([pod("a", 5)], "10")
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: tracker.recorder.stats.relists == 30)
+    gaps = [e for e in tracker.entries() if isinstance(e, Gap)]
+    assert [g.count for g in gaps] == [30]
+    with pytest.raises(kwait.WaitTimeoutError) as failed:
+        tracker.wait_for("jsonpath={.status.phase}=Running", timeout=1)
+    assert "watch: the watch expired 30 times in" in str(failed.value)
+    assert failed.value.report.to_json()["connection"][0].startswith("the watch expired 30 times")

@@ -280,3 +280,25 @@ def test_one_call_wait_with_a_fresh_client_makes_at_most_three_requests(
     with contextlib.suppress(Exception):
         writer.close()
         fresh.close()
+
+
+def test_a_failed_wait_over_many_objects_fetches_events_for_the_shown_ones_only(
+    server: FakeApiServer, api: Any
+) -> None:
+    """Twelve objects fail a wait: Events are listed for the five the report shows, not twelve."""
+    core = k8s.CoreV1Api(api)
+    for i in range(12):
+        body = {"metadata": {"name": f"cm-{i}", "labels": {"app": "many"}}, "data": {"v": "0"}}
+        core.create_namespaced_config_map("default", body)
+    server.requests.clear()
+    with pytest.raises(kwait.WaitTimeoutError) as failed:
+        kwait.wait_for(
+            "configmaps",
+            label_selector="app=many",
+            until="jsonpath={.data.v}=1",
+            api_client=api,
+            timeout=0,
+        )
+    assert len(failed.value.report.objects) == 12
+    event_lists = [r for r in server.requests if r.path.endswith("/events")]
+    assert 1 <= len(event_lists) <= 5
