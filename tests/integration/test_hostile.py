@@ -1,0 +1,81 @@
+"""Against kube-apiserver: a one-call wait is cheap, and a cut watch costs a bounded restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+
+import kwait
+from tests.controlplane.fixtures import CuttingProxy, KubeCluster
+
+pytestmark = pytest.mark.integration
+
+
+class CountingPool:
+    """Wraps an ApiClient's urllib3 pool and records every request made through it."""
+
+    def __init__(self, pool: Any) -> None:  # noqa: D107
+        self.pool = pool
+        self.requests: list[tuple[str, str]] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        """Record (method, path) and forward."""
+        self.requests.append((method, url.split("://", 1)[-1].split("/", 1)[-1]))
+        return self.pool.request(method, url, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+def test_a_one_call_wait_with_a_fresh_client_makes_at_most_three_requests(
+    kube_cluster: KubeCluster, kube_api_client: k8s.ApiClient, namespace: str
+) -> None:
+    """No discovery for pods: LIST and WATCH (and nothing else) with a brand-new client."""
+    fresh = kube_cluster.api_client()
+    counting = CountingPool(fresh.rest_client.pool_manager)
+    fresh.rest_client.pool_manager = counting
+    pod = {
+        "metadata": {"name": "web"},
+        "spec": {
+            "schedulerName": "kwait-nobody",
+            "containers": [{"name": "app", "image": "registry.invalid/app:1"}],
+        },
+    }
+    core = k8s.CoreV1Api(kube_api_client)
+    try:
+        kwait.wait_for(
+            "pods",
+            "web",
+            namespace=namespace,
+            until="create",
+            api_client=fresh,
+            act=lambda: core.create_namespaced_pod(namespace, pod),
+            timeout=30,
+        )
+    finally:
+        fresh.close()
+    assert len(counting.requests) <= 3, counting.requests
+    assert all(method == "GET" for method, _ in counting.requests)
+    assert all(f"namespaces/{namespace}/pods" in path for _, path in counting.requests)
+
+
+def test_cut_watches_are_resumed_at_a_bounded_rate(
+    cutting_proxy: CuttingProxy, kube_api_client: k8s.ApiClient, namespace: str
+) -> None:
+    """Cutting every watch as soon as it opens: the tracker restarts about once a second."""
+    api = cutting_proxy.api_client()
+    clock = kwait.SystemClock()
+    try:
+        with kwait.track("configmaps", namespace=namespace, api_client=api) as tracker:
+            start = clock.monotonic()
+            while clock.monotonic() - start < 5:
+                if cutting_proxy.wait_for_open(1, timeout=1):
+                    cutting_proxy.cut()
+            accepted = cutting_proxy.stats().accepted
+            elapsed = clock.monotonic() - start
+    finally:
+        api.close()
+    assert accepted / elapsed <= 3, (accepted, elapsed)
+    assert tracker.recorder.error is None
