@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kubernetes import client as k8s
+from kubernetes import client as _k8s
 
 import kwait
 from tests.controlplane.fixtures import CuttingProxy, KubeCluster
 
 pytestmark = pytest.mark.integration
+
+k8s: Any = _k8s
 
 
 class CountingPool:
@@ -26,14 +28,15 @@ class CountingPool:
         return self.pool.request(method, url, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
+        """Everything else is the pool's."""
         return getattr(self.pool, name)
 
 
 def test_a_one_call_wait_with_a_fresh_client_makes_at_most_three_requests(
-    kube_cluster: KubeCluster, kube_api_client: k8s.ApiClient, namespace: str
+    kube_cluster: KubeCluster, kube_api_client: Any, namespace: str
 ) -> None:
     """No discovery for pods: LIST and WATCH (and nothing else) with a brand-new client."""
-    fresh = kube_cluster.api_client()
+    fresh: Any = kube_cluster.api_client()
     counting = CountingPool(fresh.rest_client.pool_manager)
     fresh.rest_client.pool_manager = counting
     pod = {
@@ -62,10 +65,10 @@ def test_a_one_call_wait_with_a_fresh_client_makes_at_most_three_requests(
 
 
 def test_cut_watches_are_resumed_at_a_bounded_rate(
-    cutting_proxy: CuttingProxy, kube_api_client: k8s.ApiClient, namespace: str
+    cutting_proxy: CuttingProxy, namespace: str
 ) -> None:
     """Cutting every watch as soon as it opens: the tracker restarts about once a second."""
-    api = cutting_proxy.api_client()
+    api: Any = cutting_proxy.api_client()
     clock = kwait.SystemClock()
     try:
         with kwait.track("configmaps", namespace=namespace, api_client=api) as tracker:

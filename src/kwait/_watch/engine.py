@@ -66,11 +66,13 @@ class RestartPolicy:
             reflector restarts about once a second at most).
         healthy_after: A stream that stayed open this long (or 90 % of its
             server-side timeout, if that is shorter) was healthy: it resets the
-            backoff. A shorter one grows it, whatever it delivered.
+            backoff. A shorter one grows it, whatever it delivered. Any value of
+            at least `min_interval` keeps restarts `min_interval` apart; a small one
+            lets a tracker whose streams are cut now and then reconnect at once.
     """
 
     min_interval: float = 1.0
-    healthy_after: float = 10.0
+    healthy_after: float = 2.0
 
     def __post_init__(self) -> None:
         """Check the values."""
