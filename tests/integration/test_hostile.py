@@ -82,3 +82,20 @@ def test_cut_watches_are_resumed_at_a_bounded_rate(
         api.close()
     assert accepted / elapsed <= 3, (accepted, elapsed)
     assert tracker.recorder.error is None
+
+
+def test_a_resource_outside_the_builtin_table_costs_one_discovery_request(
+    kube_cluster: KubeCluster,
+) -> None:
+    """PriorityClasses (scheduling.k8s.io, not built in) cost one aggregated-discovery GET."""
+    fresh: Any = kube_cluster.api_client()
+    counting = CountingPool(fresh.rest_client.pool_manager)
+    fresh.rest_client.pool_manager = counting
+    try:
+        with kwait.track("pc", api_client=fresh) as tracker:
+            assert tracker.describe() == "priorityclasses.scheduling.k8s.io"
+    finally:
+        fresh.close()
+    paths = [path for _, path in counting.requests]
+    assert paths[0] == "apis", paths
+    assert len(paths) <= 3, paths
