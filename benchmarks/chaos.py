@@ -248,7 +248,7 @@ def part_chaos(args: argparse.Namespace) -> None:
                 proxy.cut()
                 return "cut"
 
-            tracker_api = proxy.api_client()
+            tracker_api: Any = proxy.api_client()
             counted = CountingPool(tracker_api.rest_client.pool_manager)
             tracker_api.rest_client.pool_manager = counted
             try:
