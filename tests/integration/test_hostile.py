@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -64,6 +65,10 @@ def test_a_one_call_wait_with_a_fresh_client_makes_at_most_three_requests(
     assert all(f"namespaces/{namespace}/pods" in path for _, path in counting.requests)
 
 
+# Connections cut this often (some during the TLS handshake) leave a few SSL sockets for the
+# garbage collector to close; that happens with or without this change and is tracked
+# separately: here the subject is the restart rate.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_cut_watches_are_resumed_at_a_bounded_rate(
     cutting_proxy: CuttingProxy, namespace: str
 ) -> None:
@@ -80,6 +85,7 @@ def test_cut_watches_are_resumed_at_a_bounded_rate(
             elapsed = clock.monotonic() - start
     finally:
         api.close()
+        gc.collect()  # reclaim the cut sockets here, under this test's warning filter
     assert accepted / elapsed <= 3, (accepted, elapsed)
     assert tracker.recorder.error is None
 

@@ -313,7 +313,8 @@ class Continuity:
                     f"the watch expired {times} in {_seconds(span)} (410 Gone; each time kwait "
                     "relisted)"
                 )
-            if self.trouble_since is not None:
+            # An open watch after one or two short streams is not worth a sentence.
+            if self.trouble_since is not None and (not self.watching or self.attempts >= 3):  # noqa: PLR2004
                 state = "never connected" if not self.connected_once else "disconnected"
                 if self.watching:
                     state = "unstable"
