@@ -17,7 +17,7 @@ from kwait._match.counting import Countable, CountMatcher
 from kwait._match.matcher import Matcher
 from kwait._match.pattern import PatternLike
 from kwait._match.states import State
-from kwait._time.deadline import Timeout, check_timeout
+from kwait._time.deadline import Deadline, Timeout, as_deadline, check_timeout
 from kwait._tracker import Tracker, TrackOptions
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
@@ -79,15 +79,29 @@ class _Session:
         name: str | None,
         options: TrackOptions,
         act: Callable[[], object] | None,
+        timeout: Timeout | None = None,
     ) -> None:
         check_act(act)
         self.tracker, self.owned = tracker_for(target, name, options)
         self.act = act
+        # One deadline for the whole call: resolving, connecting, listing and waiting.
+        self.deadline: Deadline | None = (
+            None if timeout is None else as_deadline(timeout, clock=self.tracker.clock)
+        )
+
+    @property
+    def timeout(self) -> Timeout:
+        """What the judging loop waits for: the call's deadline (what is left of it)."""
+        return self.deadline if self.deadline is not None else DEFAULT_TIMEOUT
 
     def __enter__(self) -> tuple[Tracker, Baseline]:
         """Start tracking (if ours), fix the baseline, then act: nothing it causes is missed."""
         if self.owned:
-            self.tracker.start()
+            deadline = self.deadline
+            if deadline is None or not 0 < deadline.remaining() < float("inf"):
+                self.tracker.start()  # the start_timeout bounds it; the wait is separate
+            else:
+                self.tracker._start(deadline, keep_bound=True)  # noqa: SLF001 - our own layer
         try:
             base = Baseline.now(self.tracker)
             if self.act is not None:
@@ -161,13 +175,14 @@ def expect_transitions(
     __tracebackhide__ = True
     Matcher(state, pattern)  # refuse a bad state function or pattern before anything starts
     check_timeout(timeout)
-    with _Session(target, name, options, act) as (tracker, _):
+    session = _Session(target, name, options, act, timeout)
+    with session as (tracker, _):
         return tracker_expect_transitions(
             tracker,
             state,
             pattern,
             name=name,
-            timeout=timeout,
+            timeout=session.timeout,
             fail_on=fail_on,
             fail_fast=fail_fast,
         )
@@ -226,13 +241,14 @@ def wait_for(
     __tracebackhide__ = True
     check_until(until, order)  # refuse bad input before anything starts
     check_timeout(timeout)
-    with _Session(target, name, options, act) as (tracker, base):
+    session = _Session(target, name, options, act, timeout)
+    with session as (tracker, base):
         return tracker_wait_until(
             tracker,
             until,
             order=order,
             name=name,
-            timeout=timeout,
+            timeout=session.timeout,
             baseline=base,
             follow_replacement=follow_replacement,
             fail_on=fail_on,

@@ -32,8 +32,9 @@ from kwait._match.pattern import PatternLike
 from kwait._match.states import State
 from kwait._time.backoff import Backoff
 from kwait._time.clock import SystemClock
-from kwait._time.deadline import Timeout, check_timeout
+from kwait._time.deadline import Deadline, Timeout, as_deadline, check_timeout, format_seconds
 from kwait._time.protocol import Clock, check_clock
+from kwait._verdict.failures import WaitTimeoutError
 from kwait._verdict.judge import (
     DEFAULT_TIMEOUT,
     Condition,
@@ -49,16 +50,15 @@ from kwait._verdict.judge import (
     tracker_never,
     tracker_wait_until,
 )
+from kwait._verdict.report import Report
 from kwait._watch.engine import DEFAULT_TIMEOUT_SECONDS, WatchEngine
 from kwait._watch.objects import maybe_raw
-from kwait._watch.resources import resolve_resource
+from kwait._watch.resources import builtin_resource, resolve_resource
 from kwait._watch.source import WatchSource
 from kwait._watch.timeline import (
     DEFAULT_MAX_BYTES,
     Entry,
-    Gap,
     Identity,
-    Reconnect,
     Recorder,
     Timeline,
 )
@@ -240,6 +240,8 @@ class Tracker:
         self._engine: WatchEngine | None = None
         self._thread: threading.Thread | None = None
         self._owned_client: Any = None
+        self._http: Any = None
+        self._request_deadline: Deadline | None = None
 
     def __repr__(self) -> str:
         """Say what is tracked, whether it runs, and how much it recorded (bounded size)."""
@@ -273,11 +275,14 @@ class Tracker:
         client, owned = _kube.blocking_api_client(given)
         if owned:  # made from a kubernetes_asyncio client's configuration: closed on stop
             self._owned_client = client
-        http = _kube.KubeHttp(client)
-        discovery = _kube.discovery_for(given, http)
+        http = _kube.KubeHttp(client, deadline=self._request_deadline)
+        self._http = http
         assert self.resource is not None  # noqa: S101 - checked in __init__
         try:
-            info = resolve_resource(self.resource, discovery.resources())
+            # Built-in resources need no discovery; others are discovered once per client.
+            info = builtin_resource(self.resource)
+            if info is None:
+                info = resolve_resource(self.resource, _kube.discovery_for(client).resources(http))
         except BaseException:
             self._close_owned_client()  # the tracker never starts: nobody else would close it
             raise
@@ -296,6 +301,12 @@ class Tracker:
             label_selector=self.label_selector,
             field_selector=",".join(fields) or None,
         )
+
+    def _bound_requests(self, deadline: Deadline | None) -> None:
+        """Make every HTTP request of this tracker end by `deadline` (None: no bound)."""
+        self._request_deadline = deadline
+        if self._http is not None:
+            self._http.deadline = deadline
 
     @property
     def source(self) -> WatchSource:
@@ -332,16 +343,38 @@ class Tracker:
                 "use `with kwait.track(...) as tracker:` or call tracker.start() first"
             )
 
-    def start(self) -> Self:
+    def start(self, *, timeout: Timeout | None = None) -> Self:
         """Start recording and return once the initial LIST is recorded.
 
-        Raises the engine's error (a typed `kwait.ApiError`, or
-        `kwait.ConnectionLostError`) when the initial LIST cannot be had.
+        `timeout` bounds the start (default: ``start_timeout``), resolving the
+        resource and every request included. Raises the engine's error (a typed
+        `kwait.ApiError`) when the server refuses the LIST, and
+        `kwait.WaitTimeoutError` saying why when the tracker could not get
+        connected in time. Whatever goes wrong (KeyboardInterrupt included),
+        the tracker's thread is stopped and joined before the exception leaves.
         """
         __tracebackhide__ = True
-        self._launch()
-        if not self.recorder.wait_synced(self.start_timeout):
-            error = self._start_failure()
+        if timeout is not None:
+            check_timeout(timeout, "timeout")
+        deadline = as_deadline(self.start_timeout if timeout is None else timeout, clock=self.clock)
+        return self._start(deadline, keep_bound=False)
+
+    def _start(self, deadline: Deadline, *, keep_bound: bool) -> Self:
+        """Start within `deadline`; with `keep_bound`, requests stay bounded by it afterwards."""
+        __tracebackhide__ = True
+        previous = self._request_deadline
+        self._bound_requests(deadline)
+        try:
+            self._launch()
+            synced = self.recorder.wait_synced(deadline.timeout())
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            if not keep_bound:
+                self._bound_requests(previous)
+        if not synced:
+            error = self._start_failure(deadline)
             self.stop()
             raise error
         return self
@@ -350,8 +383,9 @@ class Tracker:
         """Start the engine's thread without waiting for the initial LIST (see `start`)."""
         if self._engine is not None:
             raise RuntimeError("a tracker can be started only once")
+        source = self.source  # may resolve the resource (a discovery request at most)
         engine = WatchEngine(
-            self.source,
+            source,
             self.recorder,
             self.clock,
             backoff=self._backoff,
@@ -359,23 +393,25 @@ class Tracker:
         )
         self._engine = engine
         self._thread = threading.Thread(
-            target=engine.run, name=f"kwait-tracker {self.source.describe()}", daemon=True
+            target=engine.run, name=f"kwait-tracker {source.describe()}", daemon=True
         )
         self._thread.start()
 
-    def _start_failure(self) -> BaseException:
+    def _start_failure(self, deadline: Deadline | None = None) -> BaseException:
         """The error to raise when the initial LIST was not recorded in time."""
         error = self.recorder.error
         if error is not None:
             return error
-        return KwaitError(
-            f"tracking {self.source.describe()}: the initial LIST did not complete within "
-            f"{self.start_timeout:g} s; last attempts: {self._last_reconnects()}"
+        deadline = deadline or as_deadline(self.start_timeout, clock=self.clock)
+        now = self.clock.monotonic()
+        why = self.recorder.continuity.describe(now) or ["no answer to the initial LIST"]
+        summary = (
+            f"tracking {self.source.describe()}: never got connected within "
+            f"{format_seconds(deadline.budget)}: {'; '.join(why)}"
         )
-
-    def _last_reconnects(self) -> str:
-        reasons = [e.reason for e in self.recorder.entries() if isinstance(e, (Gap, Reconnect))]
-        return "; ".join(reasons[-3:]) or "none recorded"
+        return WaitTimeoutError(
+            Report("wait", summary, (), {"timeout": deadline.describe(), "connection": why})
+        )
 
     def stop(self) -> None:
         """Stop recording: close the stream, interrupt waits, join the thread."""

@@ -27,10 +27,11 @@ from kwait._watch.recording import (
     save_timelines,
 )
 from kwait._watch.source import ListResult, RawEvent, WatchSource, WatchStream
-from kwait._watch.timeline import Recorder, RecorderStats
+from kwait._watch.timeline import Continuity, Recorder, RecorderStats
 from kwait._watch.wire import Head
 
 __all__ = [
+    "Continuity",
     "Head",
     "ListResult",
     "RawEvent",

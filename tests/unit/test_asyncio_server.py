@@ -113,9 +113,7 @@ def test_a_timeout_report_is_the_sync_one(api: Any) -> None:
     [obj] = report["objects"]
     assert obj["progress"]["waiting_for"] == ["'ErrImagePull'"]
     assert "did not go through in_order(" in str(err.value)
-    assert "  events (" in str(
-        err.value
-    )  # read from the server (the kubelet writes them), off the loop
+    assert "  events (" in str(err.value)  # the kubelet's Events, read off the loop
 
 
 def test_each_instance_updated_exactly_once_and_a_double_update_caught(api: Any) -> None:

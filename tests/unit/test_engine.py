@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -106,9 +105,9 @@ def test_lists_then_watches_from_the_lists_resource_version(
 def test_clean_end_resumes_from_the_last_event_without_delay(
     source: ScriptedSource, tracking: Callable[..., Tracker], clock: FakeClock
 ) -> None:
-    """A stream that ends cleanly is resumed from the last event's RV at once, and logged."""
+    """A stream that ends cleanly after a healthy while is resumed from its last RV at once."""
     source.add_list([], "5")
-    source.add_watch(event("ADDED", pod("a", 6)), event("MODIFIED", pod("a", 9)))
+    source.add_watch(event("ADDED", pod("a", 6)), event("MODIFIED", pod("a", 9)), Pause(55))
     source.add_watch(event("MODIFIED", pod("a", 12)), Hang())
     start = clock.monotonic()
     tracker = tracking()
@@ -118,7 +117,25 @@ def test_clean_end_resumes_from_the_last_event_without_delay(
     assert [(r.resource_version, r.reason, r.delay) for r in reconnects] == [
         ("9", "stream ended cleanly", 0.0)
     ]
-    assert reconnects[0].time == start
+    assert reconnects[0].time == start + 55
+
+
+def test_a_short_stream_is_resumed_no_sooner_than_the_minimum_interval(
+    source: ScriptedSource, tracking: Callable[..., Tracker], clock: FakeClock
+) -> None:
+    """A stream that delivered events but ended at once does not reset the backoff: 1 s apart."""
+    source.add_list([], "5")
+    source.add_watch(event("ADDED", pod("a", 6)), event("MODIFIED", pod("a", 9)))
+    source.add_watch(event("MODIFIED", pod("a", 12)), Hang())
+    start = clock.monotonic()
+    tracker = tracking()
+    wait_until(tracker, lambda: len(observed(tracker)) == 3)
+    assert watch_calls(source) == ["5", "9"]
+    [reconnect] = [e for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert (reconnect.resource_version, reconnect.delay) == ("9", 1.0)
+    assert observed(tracker)[-1] == ("MODIFIED", "a", "12")
+    last = [e for e in tracker.entries() if isinstance(e, Observation)][-1]
+    assert last.time - start == pytest.approx(1.0)
 
 
 def test_bookmarks_advance_the_resume_point_but_are_not_states(
@@ -164,10 +181,12 @@ def test_a_server_that_closes_at_once_is_not_hammered(
     tracker = tracking()
     start = clock.monotonic()
     wait_until(tracker, lambda: clock.monotonic() - start >= 60)
-    delays = [e.delay for e in tracker.entries() if isinstance(e, Reconnect)]
-    assert len(delays) < 20
-    assert all(later >= earlier for earlier, later in itertools.pairwise(delays[:6]))
-    assert max(delays) <= 11.0
+    calls = len(watch_calls(source))
+    assert 5 <= calls < 20
+    [reconnect] = [e for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert reconnect.count == calls  # one entry, counted: the log stays small
+    assert 1.0 <= reconnect.delay <= 10.0
+    assert tracker.recorder.stats.reconnects == calls
 
 
 def test_410_relists_and_records_a_gap_naming_what_changed(
@@ -268,8 +287,11 @@ def test_start_gives_up_after_start_timeout_and_says_why(clock: FakeClock) -> No
     for _ in range(100):
         source.add_list_error(kwait.ConnectionLostError("connection refused"))
     tracker = Tracker(source=source, clock=clock, start_timeout=5)
-    with pytest.raises(kwait.KwaitError, match=r"did not complete within 5 s.*connection refused"):
+    with pytest.raises(
+        kwait.WaitTimeoutError, match=r"never got connected within 5 s.*connection refused"
+    ) as failed:
         tracker.start()
+    assert "attempts" in str(failed.value)
     assert not tracker.running
 
 
@@ -388,3 +410,108 @@ def test_managed_fields_are_dropped_on_arrival(
     [obs] = tracker.timeline("a").observations
     assert obs.object is not None
     assert "managedFields" not in obs.object["metadata"]
+
+
+# ------------------------------------------------------------ where kwait differs from client-go
+
+
+def test_an_event_of_unknown_type_is_skipped_counted_and_does_not_restart_the_watch(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """Like client-go's reflector, an unknown event type is skipped; kwait also counts it."""
+    source.add_list([], "1")
+    strange = kwait._watch.source.RawEvent("SYNC", pod("a", 2))  # type: ignore[arg-type]
+    source.add_watch(strange, event("ADDED", pod("a", 3)), Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(observed(tracker)) == 1)
+    assert observed(tracker) == [("ADDED", "a", "3")]
+    assert watch_calls(source) == ["1"]
+    assert tracker.recorder.stats.unknown_events == 1
+    assert tracker.recorder.stats.unknown_types == {"SYNC"}
+
+
+def test_an_event_without_resource_version_breaks_the_stream_and_is_not_recorded(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """An event with no resourceVersion cannot be ordered: resume from the last good RV instead."""
+    source.add_list([], "1")
+    nameless = pod("a", 0)
+    del nameless["metadata"]["resourceVersion"]
+    source.add_watch(event("ADDED", pod("a", 2)), event("MODIFIED", nameless))
+    source.add_watch(event("MODIFIED", pod("a", 3)), Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(observed(tracker)) == 2)
+    assert observed(tracker) == [("ADDED", "a", "2"), ("MODIFIED", "a", "3")]
+    assert watch_calls(source) == ["1", "2"]
+    [reconnect] = [e for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert "without metadata.resourceVersion" in reconnect.reason
+
+
+@pytest.mark.parametrize("rv", ["", "0"])
+def test_a_list_without_a_usable_resource_version_is_refused(clock: FakeClock, rv: str) -> None:
+    """client-go would watch from ""/"0" (replaying or skipping events); kwait refuses, says why."""
+    source = ScriptedSource(clock)
+    source.add_list([pod("a", 1)], rv)
+    tracker = Tracker(source=source, clock=clock)
+    with pytest.raises(kwait.KwaitError, match=f"answered resourceVersion '{rv}'"):
+        tracker.start()
+    assert not tracker.running
+    assert source.calls == [("LIST", "")]
+
+
+def test_a_relist_older_than_what_was_seen_is_listed_again(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """After a 410, a relist from a lagging cache (older RV) is not accepted: kwait lists again."""
+    source.add_list([pod("a", 5)], "10")
+    source.add_watch(event("MODIFIED", pod("a", 12)), Expire())
+    source.add_list([pod("a", 5)], "8")  # older than rv 12 already recorded
+    source.add_list([pod("a", 14)], "20")
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(watch_calls(source)) == 2)
+    assert watch_calls(source) == ["10", "20"]
+    assert [rv for _, _, rv in observed(tracker)] == ["5", "12", "14"]
+    [gap] = [e for e in tracker.entries() if isinstance(e, Gap)]
+    assert (gap.from_rv, gap.to_rv) == ("12", "20")
+    reasons = [e.reason for e in tracker.entries() if isinstance(e, Reconnect)]
+    assert any("older than 12 already seen" in r for r in reasons)
+
+
+def test_a_replayed_event_is_not_recorded_twice(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """The same event at the same resourceVersion (or an older one) is counted, not recorded."""
+    source.add_list([pod("a", 5)], "10")
+    source.add_watch(event("MODIFIED", pod("a", 11)), event("MODIFIED", pod("a", 11)))
+    source.add_watch(
+        event("ADDED", pod("a", 5)), event("MODIFIED", pod("a", 11)), event("DELETED", pod("a", 13))
+    )
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: len(watch_calls(source)) == 3)
+    assert observed(tracker) == [
+        ("LISTED", "a", "5"),
+        ("MODIFIED", "a", "11"),
+        ("DELETED", "a", "13"),
+    ]
+    assert tracker.recorder.stats.duplicates == 3
+
+
+def test_expiring_watches_coalesce_into_one_gap_and_the_report_says_so(
+    source: ScriptedSource, tracking: Callable[..., Tracker]
+) -> None:
+    """Thirty 410s with nothing changed: one Gap entry counting them, and a sentence in reports."""
+    source.add_list([pod("a", 5)], "10")
+    for _ in range(30):
+        source.add_watch(Expire())
+        source.add_list([pod("a", 5)], "10")
+    source.add_watch(Hang())
+    tracker = tracking()
+    wait_until(tracker, lambda: tracker.recorder.stats.relists == 30)
+    gaps = [e for e in tracker.entries() if isinstance(e, Gap)]
+    assert [g.count for g in gaps] == [30]
+    with pytest.raises(kwait.WaitTimeoutError) as failed:
+        tracker.wait_for("jsonpath={.status.phase}=Running", timeout=1)
+    assert "watch: the watch expired 30 times in" in str(failed.value)
+    assert failed.value.report.to_json()["connection"][0].startswith("the watch expired 30 times")

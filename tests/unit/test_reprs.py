@@ -57,7 +57,7 @@ def test_tracker_repr_says_what_whether_running_and_how_much() -> None:
     """A tracker shows its target, its phase and its entry count, even after 10k events."""
     clock = FakeClock(autojump=True)
     source = ScriptedSource(clock, "pods/web-0 in ci")
-    source.add_list([pod(0, "Pending")], "0")
+    source.add_list([pod(0, "Pending")], "1")
     source.add_watch(*[event("MODIFIED", pod(i, "Pending")) for i in range(1, MANY)], Hang())
     tracker = kwait.Tracker(source=source, clock=clock)
     assert repr(tracker) == "<Tracker pods/web-0 in ci: not started, 0 entries>"

@@ -176,7 +176,7 @@ def _resolve(conn: Connection, names: Sequence[str]) -> dict[str, ResourceInfo]:
     from kwait._watch import kube  # noqa: PLC0415 - the client loads only when a command needs it
 
     http = kube.KubeHttp(conn.client)
-    resources = kube.discovery_for(conn.client, http).resources()
+    resources = kube.discovery_for(conn.client).resources(http)
     found: dict[str, ResourceInfo] = {}
     for name in names:
         try:

@@ -393,6 +393,10 @@ class Baseline:
         return [o for o in self.present if _is(o.identity, wanted)]
 
 
+REPORT_EVENT_OBJECTS = 5
+"""Events are fetched for this many objects of a report at most (those its text shows)."""
+
+
 class _Signs:
     """The failure signs of one judging loop: one `SignCheck` per sign per identity.
 
@@ -593,9 +597,8 @@ class _Judge:
             (ident, check) for ident, check in self.checks.values() if not check.outcome.passed
         ]
         passing = [(ident, check) for ident, check in self.checks.values() if check.outcome.passed]
-        timelines = [
-            (self.tracker.recorder.timeline_of(ident), check) for ident, check in failing + passing
-        ]
+        recorder = self.tracker.recorder
+        timelines = [(recorder.timeline_of(ident), check) for ident, check in failing + passing]
         # One time origin for every object, so their tables (and pictures) line up.
         firsts = [timeline.entries[0].time for timeline, _ in timelines if timeline.entries]
         start = min(firsts) if firsts else None
@@ -603,14 +606,34 @@ class _Judge:
             object_report(
                 timeline,
                 check,
-                events=self.tracker.events_for(timeline.identity),
+                # Events and logs only for the objects the text shows: a bounded number of
+                # requests however many objects the wait had.
+                events=(
+                    self.tracker.events_for(timeline.identity)
+                    if index < REPORT_EVENT_OBJECTS
+                    else ()
+                ),
                 reconnects=self.reconnects,
                 start=start,
-                logs=_logs_for(self.tracker, timeline.identity),
+                logs=(
+                    _logs_for(self.tracker, timeline.identity)
+                    if index < REPORT_EVENT_OBJECTS
+                    else []
+                ),
             )
-            for timeline, check in timelines
+            for index, (timeline, check) in enumerate(timelines)
         )
-        return Report(kind, summary, objects, dict(details or {}))
+        notes = recorder.continuity.describe(self.tracker.clock.monotonic())
+        stats = recorder.stats
+        if stats.duplicates:
+            notes.append(
+                f"{stats.duplicates} replayed event(s) at an already recorded resourceVersion "
+                "were not recorded again"
+            )
+        if stats.unknown_events:
+            types = ", ".join(sorted(stats.unknown_types))
+            notes.append(f"{stats.unknown_events} watch event(s) of unknown type ignored: {types}")
+        return Report(kind, summary, objects, dict(details or {}), tuple(notes))
 
     def failure(
         self, kind: ReportKind, summary: str, details: Mapping[str, Any] | None = None

@@ -19,7 +19,6 @@ JSON-serialisable dict for CI artifacts (`to_json`).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +28,15 @@ from typing import Any, Literal
 from kwait._match.states import DELETED, DeletedType, State
 from kwait._match.verdict import Check, Outcome, Progress, Status
 from kwait._verdict.classify import Classification, ContainerRecord, classify
+from kwait._watch.redaction import (
+    REDACTED,
+    contains_secret,
+    redact_object,
+    scrub,
+    scrub_json,
+    secrets_of,
+    secrets_shown,
+)
 from kwait._watch.timeline import Gap, Identity, Observation, Reconnect, Timeline
 
 __all__ = [
@@ -43,16 +51,15 @@ __all__ = [
     "to_yamlish",
 ]
 
-REDACTED = "<redacted>"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
 
 def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of `obj` that is safe to print.
 
     ``metadata.managedFields`` is dropped. For a Secret, every value of
-    ``data`` and ``stringData`` is replaced by ``<redacted>``, and so is the
-    last-applied-configuration annotation (it holds the data too).
+    ``data`` and ``stringData`` is replaced by ``<redacted>``; so is every
+    container ``env[].value``, any string under a credential-like key
+    (``password``, ``token`` ...), and then the last-applied-configuration
+    annotation (it holds them too). ``KWAIT_SHOW_SECRETS=1`` opts out.
 
     >>> secret = {"kind": "Secret", "metadata": {"name": "db", "managedFields": [{}],
     ...     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}},
@@ -63,19 +70,7 @@ def redact(obj: Mapping[str, Any]) -> dict[str, Any]:
     >>> safe["metadata"]["annotations"]
     {'kubectl.kubernetes.io/last-applied-configuration': '<redacted>'}
     """
-    out = copy.deepcopy(dict(obj))
-    meta = out.get("metadata")
-    if isinstance(meta, dict):
-        meta.pop("managedFields", None)
-    if out.get("kind") == "Secret":
-        for key in ("data", "stringData"):
-            values = out.get(key)
-            if isinstance(values, dict):
-                out[key] = dict.fromkeys(values, REDACTED)
-        annotations = meta.get("annotations") if isinstance(meta, dict) else None
-        if isinstance(annotations, dict) and LAST_APPLIED in annotations:
-            annotations[LAST_APPLIED] = REDACTED
-    return out
+    return redact_object(obj)
 
 
 def format_value(value: Any, width: int = 60) -> str:
@@ -308,6 +303,8 @@ def _state_cell(state: State, obs: Observation) -> tuple[str, Any]:
         value = state(obj)
     except Exception as exc:  # noqa: BLE001 - a report must render whatever the state did
         return f"<error: {exc}>", None
+    if not secrets_shown() and contains_secret(value, secrets_of(obs.object)):
+        return REDACTED, REDACTED
     return format_value(value), _jsonable(value)
 
 
@@ -420,6 +417,7 @@ class ObjectReport:
     containers: tuple[ContainerRecord, ...] = ()
     logs: tuple[Mapping[str, Any], ...] = ()
     stale: tuple[str, ...] = ()
+    secrets: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def to_text(
         self,
@@ -431,8 +429,13 @@ class ObjectReport:
         """Render as text, bounded.
 
         Long tables keep their first and last rows and the rows with a note (or
-        gaps and reconnects); a long last state keeps its first lines.
+        gaps and reconnects); a long last state keeps its first lines. Secrets
+        the object held never appear (see `kwait.reports.redact`).
         """
+        text = self._text(max_rows, max_events, max_state_lines)
+        return scrub(text, self.secrets)
+
+    def _text(self, max_rows: int, max_events: int, max_state_lines: int) -> str:
         out = [f"{self.identity}: {self.outcome.status.value}: {self.outcome.reason}".rstrip()]
         out.append(f"  expected: {self.expected}")
         out.append(f"  state: {self.state}")
@@ -490,7 +493,11 @@ class ObjectReport:
         return "\n".join(out)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the whole report as a JSON-serialisable dict (nothing cut)."""
+        """Return the whole report as a JSON-serialisable dict (nothing cut, secrets redacted)."""
+        data: dict[str, Any] = scrub_json(self._json(), self.secrets)
+        return data
+
+    def _json(self) -> dict[str, Any]:
         ident = self.identity
         return {
             "identity": {
@@ -650,6 +657,10 @@ def object_report(
     shown_reconnects = [r for r in reconnects if first <= r.seq <= last]
     rows = _rows(timeline, check.state, notes, shown_reconnects, start)
     event_rows = sorted((EventRow.of(e) for e in events), key=lambda e: e.time)
+    secrets: set[str] = set()
+    for obs in timeline.observations:
+        if obs.object is not None:
+            secrets |= secrets_of(obs.object)
     last_obs = timeline.last
     last_state = None
     last_where = ""
@@ -679,6 +690,7 @@ def object_report(
         containers=classify([timeline]).records,
         logs=tuple(logs),
         stale=tuple(stale_conditions(last_state)) if last_state is not None else (),
+        secrets=frozenset(secrets),
     )
 
 
@@ -721,6 +733,8 @@ class Report:
         summary: One sentence, e.g. ``pod/ci/web did not go in_order(...) within 30s``.
         objects: The objects concerned, those that failed first.
         details: Extra facts for the JSON form (timeout, selector...).
+        connection: What went wrong with the watch while the expectation ran
+            (expirations, disconnections, replayed events), one sentence each.
 
     >>> import kwait
     >>> report = kwait.Report("wait", "pod/ci/web-0 did not become Ready within 30 s")
@@ -732,25 +746,35 @@ class Report:
     summary: str
     objects: tuple[ObjectReport, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    connection: tuple[str, ...] = ()
 
     def to_text(self, *, max_objects: int = 5, max_rows: int = 40) -> str:
         """Render as text: the summary, then up to `max_objects` object reports."""
         parts = [self.summary]
+        parts.extend(f"  watch: {line}" for line in self.connection)
         for obj in self.objects[:max_objects]:
             parts.extend(("", obj.to_text(max_rows=max_rows)))
         more = len(self.objects) - max_objects
         if more > 0:
             parts.extend(("", f"… {_plural(more, 'more object', 'more objects')} in to_json()"))
-        return "\n".join(parts)
+        return scrub("\n".join(parts), self._secrets())
+
+    def _secrets(self) -> frozenset[str]:
+        return frozenset().union(*(o.secrets for o in self.objects))
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON-serialisable dict."""
-        return {
-            "kind": self.kind,
-            "summary": self.summary,
-            "details": {k: _jsonable(v) for k, v in self.details.items()},
-            "objects": [o.to_json() for o in self.objects],
-        }
+        data: dict[str, Any] = scrub_json(
+            {
+                "kind": self.kind,
+                "summary": self.summary,
+                "details": {k: _jsonable(v) for k, v in self.details.items()},
+                "connection": list(self.connection),
+                "objects": [o.to_json() for o in self.objects],
+            },
+            self._secrets(),
+        )
+        return data
 
     def __str__(self) -> str:
         """Render as `to_text`."""

@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -29,8 +29,9 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from kwait._check import one_line
 from kwait._errors import ApiError, ConfigError, ConnectionLostError, api_error_from_status
+from kwait._time.deadline import Deadline
 from kwait._version import __version__
-from kwait._watch.resources import ResourceInfo
+from kwait._watch.resources import BUILTIN_CORE, ResourceInfo
 from kwait._watch.source import EventType, ExpiredError, ListResult, RawEvent
 from kwait._watch.wire import Head, WireError, decode_event, decode_list
 
@@ -54,7 +55,45 @@ __all__ = [
 ]
 
 _STATUS_GONE = 410
-_EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
+
+DEADLINE_MARGIN = 0.5
+"""Seconds a request may outlast the deadline it runs under (so it can still fail cleanly)."""
+
+
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+_CLIENTS_KEPT = 8
+
+
+def _kubeconfig_files(config_file: str | None) -> str:
+    """The kubeconfig file(s) to read now (``KUBECONFIG`` is read at call time, not import)."""
+    return config_file or os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+
+
+def _kubeconfig_key(config_file: str | None) -> tuple[Any, ...] | None:
+    """Identify a kubeconfig by its files and their modification times (None: no file)."""
+    paths = _kubeconfig_files(config_file)
+    stamps = []
+    for path in paths.split(os.pathsep):
+        with contextlib.suppress(OSError):
+            stamps.append((str(Path(path).resolve()), Path(path).stat().st_mtime_ns))
+    return ("kubeconfig", tuple(stamps)) if stamps else None
+
+
+def _cached_client(key: tuple[Any, ...] | None, build: Callable[[], Any]) -> Any:
+    """Build a client once per key and hand out the same one after (a few keys are kept)."""
+    if key is None:
+        return build()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is not None:
+            return client
+    client = build()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.setdefault(key, client)
+        while len(_CLIENTS) > _CLIENTS_KEPT:
+            _CLIENTS.pop(next(iter(_CLIENTS)))
+        return client
 
 
 # PyYAML comes with the client (which parses kubeconfigs with it); typed loosely here.
@@ -141,20 +180,30 @@ def default_api_client() -> Any:
     naming the file, its context and the cause (not retried); with no
     kubeconfig, the in-cluster service account is used, and a `ConfigError`
     names both when neither is there.
+
+    The client is built once per kubeconfig (its files and their modification
+    times, ``KUBECONFIG`` read at the call) and reused by every tracker that is not
+    given one, so calls without ``api_client=`` neither rebuild the configuration
+    nor leave clients behind.
     """
     paths = _kubeconfig_paths()
     existing = [p for p in paths if os.path.exists(p)]  # noqa: PTH110 - a plain path
     if existing:
-        return _from_files(existing)
-    configuration = kubernetes.client.Configuration()
+        key = _kubeconfig_key(os.pathsep.join(existing))
+        return _cached_client(key, lambda: _from_files(existing))
     try:
-        kubernetes.config.load_incluster_config(client_configuration=configuration)
+        return _cached_client(("in-cluster",), _in_cluster_client)
     except kubernetes.config.ConfigException as error:
         raise ConfigError(
             f"the file does not exist, and this is not a pod with a service account "
             f"({error}); pass api_client= or set KUBECONFIG",
             path=os.pathsep.join(paths),
         ) from None
+
+
+def _in_cluster_client() -> Any:
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.load_incluster_config(client_configuration=configuration)
     client = kubernetes.client.ApiClient(configuration)
     with contextlib.suppress(OSError):
         with open(_SERVICE_ACCOUNT_NAMESPACE, encoding="utf-8") as handle:  # noqa: PTH123
@@ -189,7 +238,12 @@ def api_client_from(kubeconfig: str | Mapping[str, Any] | None, context: str | N
     if kubeconfig is None:
         existing = [p for p in _kubeconfig_paths() if os.path.exists(p)]  # noqa: PTH110
         return _from_files(existing or _kubeconfig_paths(), context)
-    return _from_files([os.fspath(kubeconfig)], context)
+    path = os.fspath(kubeconfig)
+    key = _kubeconfig_key(path)
+    # Reused per file (and context): one-call waits given the same kubeconfig share it.
+    return _cached_client(
+        (*key, context) if key is not None else None, lambda: _from_files([path], context)
+    )
 
 
 def kubeconfig_namespace(kubeconfig: str | None, context: str | None = None) -> str | None:
@@ -204,21 +258,19 @@ def kubeconfig_namespace(kubeconfig: str | None, context: str | None = None) -> 
 
 
 def api_client_for(config_file: str | None, *, context: str | None = None) -> Any:
-    """An ApiClient for a kubeconfig path (or ``os.pathsep``-separated paths) and context.
+    """A new ApiClient (the caller's to close) for a kubeconfig path or paths and a context.
 
-    With neither a file nor a context this is `default_api_client` (which also
-    tries the in-cluster configuration). ``KUBECONFIG`` is the caller's to read:
-    the client reads it once, when it is imported.
+    ``config_file`` may hold several paths separated by ``os.pathsep``, as
+    ``KUBECONFIG`` does. With neither a file nor a context this is
+    `default_api_client` (which also tries the in-cluster configuration).
+    Raises `kwait.errors.ConfigError` naming the file, context and cause.
     """
     if config_file is None and context is None:
         return default_api_client()
-    try:
-        return kubernetes.config.new_client_from_config(config_file=config_file, context=context)
-    except (kubernetes.config.ConfigException, OSError, TypeError) as error:
-        raise ConnectionLostError(
-            f"no Kubernetes configuration from kubeconfig {config_file or '~/.kube/config'}"
-            f"{f' context {context}' if context else ''}: {error}"
-        ) from error
+    if config_file is None:
+        existing = [p for p in _kubeconfig_paths() if os.path.exists(p)]  # noqa: PTH110
+        return _from_files(existing or _kubeconfig_paths(), context)
+    return _from_files([p for p in config_file.split(os.pathsep) if p], context)
 
 
 # The settings kwait needs, and the official client's Configuration has under the same names.
@@ -315,12 +367,35 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 class KubeHttp:
     """Raw JSON requests with the credentials and TLS settings of an ApiClient."""
 
-    def __init__(self, api_client: Any, *, read_timeout: float = 30.0) -> None:
-        """Borrow `api_client`'s configuration and connection pool."""
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        read_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        deadline: Deadline | None = None,
+    ) -> None:
+        """Borrow `api_client`'s configuration and connection pool.
+
+        With a `deadline`, no request (connecting or reading) outlasts it by more
+        than `DEADLINE_MARGIN` seconds, so a server that accepts and never answers
+        cannot hold a call past its timeout.
+        """
         self.api_client = api_client
         self.configuration = api_client.configuration
         self.pool: urllib3.PoolManager = api_client.rest_client.pool_manager
         self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.deadline = deadline
+
+    def _timeout(self, read: float) -> urllib3.Timeout:
+        connect = self.connect_timeout
+        deadline = self.deadline
+        if deadline is not None:
+            left = max(deadline.remaining(), 0.0) + DEADLINE_MARGIN
+            read = min(read, left)
+            connect = min(connect, left)
+        return urllib3.Timeout(connect=connect, read=read)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": f"kwait/{__version__}"}
@@ -338,13 +413,16 @@ class KubeHttp:
         *,
         request: str,
         read_timeout: float | None = None,
+        accept: str | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """GET `path` without reading the body; raise typed errors for non-2xx answers."""
         headers = self._headers()  # may refresh credentials, and with them the host
+        if accept:
+            headers["Accept"] = accept
         url = self.configuration.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(query)
-        timeout = urllib3.Timeout(connect=10.0, read=read_timeout or self.read_timeout)
+        timeout = self._timeout(read_timeout or self.read_timeout)
         try:
             response = self.pool.request(
                 "GET",
@@ -395,7 +473,7 @@ class KubeHttp:
                 url,
                 body=data,
                 headers=headers,
-                timeout=urllib3.Timeout(connect=10.0, read=self.read_timeout),
+                timeout=self._timeout(self.read_timeout),
                 retries=False,
             )
         except (Urllib3Error, OSError) as error:
@@ -410,9 +488,16 @@ class KubeHttp:
             )
         return decoded
 
-    def get_bytes(self, path: str, query: Mapping[str, str] | None, *, request: str) -> bytes:
+    def get_bytes(
+        self,
+        path: str,
+        query: Mapping[str, str] | None,
+        *,
+        request: str,
+        accept: str | None = None,
+    ) -> bytes:
         """GET `path` and return its body."""
-        response = self.open(path, query, request=request)
+        response = self.open(path, query, request=request, accept=accept)
         try:
             return bytes(response.read())
         except (Urllib3Error, OSError) as error:
@@ -420,9 +505,16 @@ class KubeHttp:
         finally:
             response.release_conn()
 
-    def get_json(self, path: str, query: Mapping[str, str] | None, *, request: str) -> Any:
+    def get_json(
+        self,
+        path: str,
+        query: Mapping[str, str] | None,
+        *,
+        request: str,
+        accept: str | None = None,
+    ) -> Any:
         """GET `path` and decode its JSON body."""
-        data = self.get_bytes(path, query, request=request)
+        data = self.get_bytes(path, query, request=request, accept=accept)
         try:
             decoded = json.loads(data)
         except ValueError as error:
@@ -521,9 +613,8 @@ class _KubeStream:
             raise api_error_from_status(
                 code if isinstance(code, int) else 500, obj, request=self._request
             )
-        if type_ not in _EVENT_TYPES:
-            raise ConnectionLostError(f"{self._request}: unknown event type {type_!r}")
-        return RawEvent(cast("EventType", type_), raw=raw, head=head)
+        # An unknown type is handed on: the engine skips and counts it, as client-go does.
+        return RawEvent(cast("EventType", str(type_)), raw=raw, head=head)
 
 
 class KubeWatchSource:
@@ -618,73 +709,111 @@ class KubeWatchSource:
 
 
 class DiscoveryCache:
-    """The resources a server serves, read once through discovery and kept."""
+    """The resources a server serves, read once through discovery and kept (per ApiClient).
 
-    def __init__(self, http: KubeHttp) -> None:
-        """Remember the connection; discovery happens on first use."""
-        self.http = http
+    It holds no reference to the client: the cache lives in a weak-keyed map
+    whose key is the client, and a value that referred to its key would keep
+    every client alive forever.
+    """
+
+    def __init__(self) -> None:
+        """Start empty; discovery happens on first use."""
         self._resources: list[ResourceInfo] | None = None
         self._lock = threading.Lock()
 
-    def resources(self, *, refresh: bool = False) -> list[ResourceInfo]:
+    def resources(self, http: KubeHttp, *, refresh: bool = False) -> list[ResourceInfo]:
         """Return every (non-sub)resource of every group version, preferred versions first."""
         with self._lock:
             if self._resources is None or refresh:
-                self._resources = self._discover()
+                self._resources = _discover(http)
             return self._resources
 
-    def _group_version(
-        self, path: str, group: str, version: str, *, preferred: bool
-    ) -> list[ResourceInfo]:
-        body = self.http.get_json(path, None, request=f"discovery {path}")
-        out = []
-        for res in body.get("resources") or []:
-            name = str(res.get("name", ""))
-            if not name or "/" in name:
-                continue
-            out.append(
-                ResourceInfo(
-                    group=group,
-                    version=version,
-                    plural=name,
-                    kind=str(res.get("kind", "")),
-                    namespaced=bool(res.get("namespaced", False)),
-                    singular=str(res.get("singularName") or ""),
-                    short_names=tuple(res.get("shortNames") or ()),
-                    verbs=tuple(res.get("verbs") or ()),
-                    preferred=preferred,
-                )
-            )
-        return out
 
-    def _discover(self) -> list[ResourceInfo]:
-        found: list[ResourceInfo] = []
-        core = self.http.get_json("/api", None, request="discovery /api")
-        for version in core.get("versions") or ["v1"]:
-            found += self._group_version(f"/api/{version}", "", str(version), preferred=True)
-        groups = self.http.get_json("/apis", None, request="discovery /apis")
-        for group in groups.get("groups") or []:
-            name = str(group.get("name", ""))
-            preferred = (group.get("preferredVersion") or {}).get("groupVersion")
-            for gv in group.get("versions") or []:
-                group_version = str(gv.get("groupVersion", ""))
+def _group_version(
+    http: KubeHttp, path: str, group: str, version: str, *, preferred: bool
+) -> list[ResourceInfo]:
+    body = http.get_json(path, None, request=f"discovery {path}")
+    return _resources_of(body.get("resources") or [], group, version, preferred=preferred)
+
+
+def _resources_of(
+    listed: list[Any], group: str, version: str, *, preferred: bool
+) -> list[ResourceInfo]:
+    out = []
+    for res in listed:
+        name = str(res.get("name") or res.get("resource") or "")
+        if not name or "/" in name:
+            continue
+        kind = res.get("kind") or (res.get("responseKind") or {}).get("kind") or ""
+        namespaced = res.get("namespaced")
+        if namespaced is None:
+            namespaced = res.get("scope") == "Namespaced"
+        out.append(
+            ResourceInfo(
+                group=group,
+                version=version,
+                plural=name,
+                kind=str(kind),
+                namespaced=bool(namespaced),
+                singular=str(res.get("singularName") or res.get("singularResource") or ""),
+                short_names=tuple(res.get("shortNames") or ()),
+                verbs=tuple(res.get("verbs") or ()),
+                preferred=preferred,
+            )
+        )
+    return out
+
+
+_AGGREGATED = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json"
+)
+
+
+def _discover(http: KubeHttp) -> list[ResourceInfo]:
+    """Discover every resource: the core group from the built-in table, the others from ``/apis``.
+
+    A server that speaks aggregated discovery (1.26+) answers in one request;
+    older ones are asked group version by group version.
+    """
+    found = list(BUILTIN_CORE)
+    groups = http.get_json("/apis", None, request="discovery /apis", accept=_AGGREGATED)
+    if str(groups.get("kind", "")) == "APIGroupDiscoveryList":
+        for group in groups.get("items") or []:
+            name = str((group.get("metadata") or {}).get("name", ""))
+            for index, gv in enumerate(group.get("versions") or []):
                 version = str(gv.get("version", ""))
-                found += self._group_version(
-                    f"/apis/{group_version}", name, version, preferred=group_version == preferred
+                found += _resources_of(
+                    gv.get("resources") or [], name, version, preferred=index == 0
                 )
         return found
+    for group in groups.get("groups") or []:
+        name = str(group.get("name", ""))
+        preferred = (group.get("preferredVersion") or {}).get("groupVersion")
+        for gv in group.get("versions") or []:
+            group_version = str(gv.get("groupVersion", ""))
+            version = str(gv.get("version", ""))
+            found += _group_version(
+                http,
+                f"/apis/{group_version}",
+                name,
+                version,
+                preferred=group_version == preferred,
+            )
+    return found
 
 
 _DISCOVERY: weakref.WeakKeyDictionary[Any, DiscoveryCache] = weakref.WeakKeyDictionary()
 _DISCOVERY_LOCK = threading.Lock()
 
 
-def discovery_for(api_client: Any, http: KubeHttp) -> DiscoveryCache:
+def discovery_for(api_client: Any) -> DiscoveryCache:
     """Return the discovery cache kept for `api_client` (one per client, reused by trackers)."""
     with _DISCOVERY_LOCK:
         cache = _DISCOVERY.get(api_client)
         if cache is None:
-            cache = DiscoveryCache(http)
+            cache = DiscoveryCache()
             _DISCOVERY[api_client] = cache
         return cache
 

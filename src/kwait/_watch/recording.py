@@ -136,7 +136,7 @@ def entry_from_json(data: Mapping[str, Any]) -> Entry | None:
 
     >>> entry_from_json({"entry": "reconnect", "seq": 3, "time": 1.5,
     ...                  "resource_version": "42", "reason": "stream ended"})
-    Reconnect(seq=3, time=1.5, resource_version='42', reason='stream ended', delay=0.0)
+    Reconnect(seq=3, time=1.5, resource_version='42', reason='stream ended', delay=0.0, count=1)
     """
     kind = data.get("entry")
     seq = int(data["seq"])

@@ -20,7 +20,7 @@ from typing import Any
 
 from kwait._errors import UnknownResourceError
 
-__all__ = ["ResourceInfo", "resolve_resource"]
+__all__ = ["BUILTIN", "BUILTIN_CORE", "ResourceInfo", "builtin_resource", "resolve_resource"]
 
 _VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
 
@@ -141,3 +141,130 @@ def _closest(wanted: str, resources: list[ResourceInfo]) -> list[str]:
                 vocabulary.setdefault(alias.lower(), info.qualified)
     close = difflib.get_close_matches(wanted.lower(), list(vocabulary), n=3, cutoff=0.6)
     return list(dict.fromkeys(vocabulary[c] for c in close))
+
+
+def _table(group: str, version: str, rows: str) -> tuple[ResourceInfo, ...]:
+    """Parse ``plural Kind singular N|C short,names`` rows (N: namespaced, C: cluster)."""
+    out = []
+    for row in rows.strip().splitlines():
+        plural, kind, singular, scope, *short = row.split()
+        out.append(
+            ResourceInfo(
+                group=group,
+                version=version,
+                plural=plural,
+                kind=kind,
+                namespaced=scope == "N",
+                singular=singular,
+                short_names=tuple(short[0].split(",")) if short else (),
+                verbs=("get", "list", "watch"),
+            )
+        )
+    return tuple(out)
+
+
+BUILTIN_CORE: tuple[ResourceInfo, ...] = _table(
+    "",
+    "v1",
+    """
+    pods Pod pod N po
+    services Service service N svc
+    configmaps ConfigMap configmap N cm
+    secrets Secret secret N
+    namespaces Namespace namespace C ns
+    nodes Node node C no
+    events Event event N ev
+    endpoints Endpoints endpoints N ep
+    persistentvolumeclaims PersistentVolumeClaim persistentvolumeclaim N pvc
+    persistentvolumes PersistentVolume persistentvolume C pv
+    serviceaccounts ServiceAccount serviceaccount N sa
+    replicationcontrollers ReplicationController replicationcontroller N rc
+    resourcequotas ResourceQuota resourcequota N quota
+    limitranges LimitRange limitrange N limits
+    podtemplates PodTemplate podtemplate N
+    componentstatuses ComponentStatus componentstatus C cs
+    """,
+)
+"""Every core (``v1``) resource: stable since Kubernetes 1.0, so never discovered."""
+
+BUILTIN: tuple[ResourceInfo, ...] = (
+    *BUILTIN_CORE,
+    *_table(
+        "apps",
+        "v1",
+        """
+        deployments Deployment deployment N deploy
+        statefulsets StatefulSet statefulset N sts
+        daemonsets DaemonSet daemonset N ds
+        replicasets ReplicaSet replicaset N rs
+        controllerrevisions ControllerRevision controllerrevision N
+        """,
+    ),
+    *_table(
+        "batch",
+        "v1",
+        """
+        jobs Job job N
+        cronjobs CronJob cronjob N cj
+        """,
+    ),
+    *_table(
+        "networking.k8s.io",
+        "v1",
+        """
+        ingresses Ingress ingress N ing
+        networkpolicies NetworkPolicy networkpolicy N netpol
+        ingressclasses IngressClass ingressclass C
+        """,
+    ),
+    *_table("discovery.k8s.io", "v1", "endpointslices EndpointSlice endpointslice N"),
+    *_table("policy", "v1", "poddisruptionbudgets PodDisruptionBudget poddisruptionbudget N pdb"),
+    *_table(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers HorizontalPodAutoscaler horizontalpodautoscaler N hpa",
+    ),
+    *_table("coordination.k8s.io", "v1", "leases Lease lease N"),
+    *_table(
+        "storage.k8s.io",
+        "v1",
+        """
+        storageclasses StorageClass storageclass C sc
+        volumeattachments VolumeAttachment volumeattachment C
+        """,
+    ),
+    *_table(
+        "rbac.authorization.k8s.io",
+        "v1",
+        """
+        roles Role role N
+        rolebindings RoleBinding rolebinding N
+        clusterroles ClusterRole clusterrole C
+        clusterrolebindings ClusterRoleBinding clusterrolebinding C
+        """,
+    ),
+    *_table(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions CustomResourceDefinition customresourcedefinition C crd,crds",
+    ),
+)
+"""The resources every supported Kubernetes version serves at these versions.
+
+A tracker resolves these names without any discovery request; anything else
+(CRDs, other versions) is discovered once per client.
+"""
+
+
+def builtin_resource(name: str | Mapping[str, Any]) -> ResourceInfo | None:
+    """The built-in resource `name` refers to, or None when discovery must answer.
+
+    >>> builtin_resource("deploy").qualified, builtin_resource("po").namespaced
+    ('deployments.apps', True)
+    >>> builtin_resource("widgets.example.com") is None
+    True
+    """
+    try:
+        return resolve_resource(name, BUILTIN)
+    except (UnknownResourceError, ValueError):
+        return None

@@ -45,6 +45,7 @@ from kwait._watch.objects import as_raw
 from kwait._watch.wire import Head, decode_object, encode_object, head_of
 
 __all__ = [
+    "Continuity",
     "Entry",
     "Gap",
     "Identity",
@@ -180,17 +181,23 @@ class Gap(msgspec.Struct, frozen=True, eq=False, gc=False):
     to_rv: str
     reason: str
     changed: tuple[Identity, ...] = ()
+    count: int = 1
 
     def __repr__(self) -> str:
         """Summarise the gap in one line."""
+        times = f" x{self.count}" if self.count > 1 else ""
         return (
             f"Gap(#{self.seq} rv {self.from_rv}..{self.to_rv} "
-            f"changed={len(self.changed)} reason={self.reason!r})"
+            f"changed={len(self.changed)} reason={self.reason!r}{times})"
         )
 
 
 class Reconnect(msgspec.Struct, frozen=True, eq=False, gc=False):
     """The watch was resumed from `resource_version` after a clean end or a drop (no loss).
+
+    Restarts with nothing recorded between them are kept as one entry: `count`
+    says how many there were, `time` is the first one's, and `reason` and
+    `delay` are the latest one's.
 
     >>> from kwait.watch import Recorder
     >>> Recorder(clock=None).add_reconnect("12", "the server ended the watch").resource_version
@@ -202,6 +209,7 @@ class Reconnect(msgspec.Struct, frozen=True, eq=False, gc=False):
     resource_version: str
     reason: str
     delay: float = 0.0
+    count: int = 1
 
 
 Entry = Observation | Gap | Reconnect
@@ -264,7 +272,8 @@ class RecorderStats:
     >>> _ = recorder.add_observation("ADDED", {"metadata": {"name": "web-0", "uid": "u1"}})
     >>> recorder.stats
     RecorderStats(events=1, bookmarks=0, reconnects=0, relists=0, gaps=0, evicted=0,
-                  evicted_bytes=0, stored_bytes=40)
+                  evicted_bytes=0, stored_bytes=40, duplicates=0, unknown_events=0,
+                  unknown_types=set())
     """
 
     events: int = 0
@@ -278,6 +287,113 @@ class RecorderStats:
     """Bytes dropped to keep the memory budget."""
     stored_bytes: int = 0
     """Bytes of object JSON recorded in all (held now or evicted since)."""
+    duplicates: int = 0
+    """Events replayed at a resourceVersion already recorded for their object (not kept)."""
+    unknown_events: int = 0
+    """Watch events of a type kwait does not know (skipped, as client-go does)."""
+    unknown_types: set[str] = field(default_factory=set)
+    """The unknown event types seen (at most 10)."""
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"  # noqa: PLR2004
+
+
+@dataclass
+class Continuity:
+    """How the watch's connection went: expirations, failures, and whether it is up now.
+
+    Written by the engine; read (with `describe`) by failure reports, so a
+    wait that timed out says that the watch kept expiring or never connected.
+
+    >>> from kwait.watch import Recorder
+    >>> recorder = Recorder(clock=None)
+    >>> recorder.continuity.failed(0.5, "LIST failed: connection refused")
+    >>> recorder.continuity.describe(3.0)
+    ['watch never connected since +0.5 s, 1 attempt, last error: LIST failed: connection refused']
+    """
+
+    start: float | None = None
+    connected_once: bool = False
+    watching: bool = False
+    expirations: int = 0
+    first_expired: float | None = None
+    last_expired: float | None = None
+    trouble_since: float | None = None
+    attempts: int = 0
+    last_error: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def watch_opened(self) -> None:
+        """A watch stream opened."""
+        with self._lock:
+            self.connected_once = True
+            self.watching = True
+
+    def _trouble(self, now: float, reason: str) -> None:
+        if self.trouble_since is None:
+            self.trouble_since = now
+            self.attempts = 0
+        self.attempts += 1
+        self.last_error = reason
+
+    def expired(self, now: float, reason: str) -> None:
+        """The watch ended with 410 Gone."""
+        with self._lock:
+            self.watching = False
+            self.expirations += 1
+            if self.first_expired is None:
+                self.first_expired = now
+            self.last_expired = now
+            self._trouble(now, reason)
+
+    def stream_ended(self, now: float, reason: str, *, healthy: bool) -> None:
+        """The watch ended; a healthy one (long enough) clears the trouble."""
+        with self._lock:
+            self.watching = False
+            if healthy:
+                self.trouble_since = None
+                self.attempts = 0
+            else:
+                self._trouble(now, reason)
+
+    def failed(self, now: float, reason: str) -> None:
+        """A LIST (or the watch's opening) failed."""
+        with self._lock:
+            self.watching = False
+            self._trouble(now, reason)
+
+    def describe(self, now: float) -> list[str]:
+        """Say, in a few sentences, what went wrong with the connection (nothing if all was well).
+
+        >>> c = Continuity(start=0.0)
+        >>> c.expired(1.0, "too old resource version"); c.expired(9.0, "too old resource version")
+        >>> c.describe(10.0)[0]
+        'the watch expired 2 times in 8.0 s (410 Gone; each time kwait relisted)'
+        """
+        with self._lock:
+            out: list[str] = []
+            base = self.start or 0.0
+            if self.expirations:
+                span = (self.last_expired or 0.0) - (self.first_expired or 0.0)
+                times = "1 time" if self.expirations == 1 else f"{self.expirations} times"
+                out.append(
+                    f"the watch expired {times} in {_seconds(span)} (410 Gone; each time kwait "
+                    "relisted)"
+                )
+            # An open watch after one or two short streams is not worth a sentence.
+            if self.trouble_since is not None and (not self.watching or self.attempts >= 3):  # noqa: PLR2004
+                state = "never connected" if not self.connected_once else "disconnected"
+                if self.watching:
+                    state = "unstable"
+                out.append(
+                    f"watch {state} since +{_seconds(self.trouble_since - base)}, "
+                    f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}, "
+                    f"last error: {self.last_error}"
+                )
+            elif not self.connected_once and self.start is not None:
+                out.append(f"the watch never connected in {_seconds(now - base)}")
+            return out
 
 
 StoredObject = tuple[bytes, Head]
@@ -326,6 +442,9 @@ class Recorder:
             raise TypeError(f"max_bytes must be an int (bytes), got {self.max_bytes!r}")
         if self.max_bytes < 0:
             raise ValueError(f"max_bytes must be 0 or more, got {self.max_bytes}")
+        self.continuity.start = self._now()
+
+    continuity: Continuity = field(default_factory=Continuity, init=False)
 
     # ------------------------------------------------------------------ writing
     def _now(self) -> float:
@@ -417,9 +536,34 @@ class Recorder:
         with self._cond:
             now = self._now()
             for type_, raw, head in batch:
+                if type_ != "LISTED" and self._replayed(type_, head):
+                    self.stats.duplicates += 1
+                    continue
                 self._observe(type_, raw, head, now, synthetic=False)
             self._evict()
             self._cond.notify_all()
+
+    def _replayed(self, type_: ObservationType, head: Head) -> bool:
+        """True when the object was recorded at this resourceVersion or a newer one (lock held).
+
+        A server (or a proxy) that replays events after a reconnect must not make a state
+        appear twice in a timeline.
+        """
+        seq = self._latest.get(head.uid)
+        if seq is None:
+            return False
+        last = self._entries[seq]
+        if not isinstance(last, Observation) or last.synthetic:
+            return False
+        if type_ == "DELETED" and last.type != "DELETED":
+            return False  # a deletion is news even when it carries the last state's version
+        seen, new = last.resource_version, head.resource_version
+        if seen == new:
+            return True
+        try:
+            return int(new) < int(seen)
+        except ValueError:
+            return False
 
     def add_gap(
         self,
@@ -430,13 +574,23 @@ class Recorder:
     ) -> Gap:
         """Record a gap; it goes into the timelines of the `changed` identities."""
         with self._cond:
+            changed = tuple(changed)
+            last = self._entries[-1] if self._entries else None
+            if isinstance(last, Gap) and not changed and not last.changed:
+                # Back-to-back gaps in which nothing changed (a server expiring every
+                # watch): one entry that spans them all, so the log stays bounded.
+                merged = Gap(last.seq, last.time, last.from_rv, to_rv, reason, (), last.count + 1)
+                self._entries[-1] = merged
+                self.stats.gaps += 1
+                self._cond.notify_all()
+                return merged
             gap = Gap(
                 seq=len(self._entries),
                 time=self._now(),
                 from_rv=from_rv,
                 to_rv=to_rv,
                 reason=reason,
-                changed=tuple(changed),
+                changed=changed,
             )
             for identity in gap.changed:
                 self._by_uid.setdefault(identity.uid, []).append(gap.seq)
@@ -449,11 +603,42 @@ class Recorder:
     def add_reconnect(self, resource_version: str, reason: str, delay: float = 0.0) -> Reconnect:
         """Record a lossless resume of the watch."""
         with self._cond:
-            rec = Reconnect(len(self._entries), self._now(), resource_version, reason, delay)
             self.stats.reconnects += 1
+            last = self._entries[-1] if self._entries else None
+            if isinstance(last, Reconnect):
+                # Restarts with nothing recorded between them: one entry, counted.
+                rec = Reconnect(
+                    last.seq, last.time, resource_version, reason, delay, last.count + 1
+                )
+                self._entries[-1] = rec
+                self._cond.notify_all()
+                return rec
+            rec = Reconnect(len(self._entries), self._now(), resource_version, reason, delay)
             self._entries.append(rec)
             self._cond.notify_all()
             return rec
+
+    def already_recorded(self, uid: str, resource_version: str) -> bool:
+        """True when `uid` was recorded at `resource_version` or a newer one (a replayed event)."""
+        with self._cond:
+            seq = self._latest.get(uid)
+            obs = self._entries[seq] if seq is not None else None
+            last = obs.resource_version if isinstance(obs, Observation) else None
+            if last is None:
+                return False
+            if last == resource_version:
+                return True
+            try:
+                return int(resource_version) < int(last)
+            except ValueError:
+                return False
+
+    def note_unknown_event(self, type_: str) -> None:
+        """Count a watch event of a type kwait does not know (it is skipped)."""
+        with self._cond:
+            self.stats.unknown_events += 1
+            if len(self.stats.unknown_types) < 10:  # noqa: PLR2004 - bounded
+                self.stats.unknown_types.add(str(type_)[:40])
 
     def alive(self) -> dict[str, str]:
         """Return uid -> last resourceVersion of the objects currently present."""

@@ -92,20 +92,25 @@ class WatchFault:
         after_events: How many events are written normally first.
         action: ``drop`` (abrupt close), ``truncate`` (half a line, then a
             clean end), ``expire`` (a 410 ERROR event, then a clean end),
-            ``expire_http`` (HTTP 410 instead of the stream) or ``raw``
-            (write `raw` as a line, then carry on).
+            ``expire_http`` (HTTP 410 instead of the stream), ``end`` (a
+            clean end, as if the watch timed out) or ``raw`` (write `raw` as
+            a line, then carry on).
         raw: The bytes for ``raw``.
+        replay: Ignore the requested resourceVersion and start with an
+            ``ADDED`` event for every matching object, as a misbehaving
+            server (or proxy) that replays state on every watch would.
 
     >>> from kwait.testing import Faults
     >>> faults = Faults()
     >>> faults.drop_watch(after_events=3, path="/pods")
     >>> faults.take_watch_fault("/api/v1/pods")
-    WatchFault(after_events=3, action='drop', raw=b'')
+    WatchFault(after_events=3, action='drop', raw=b'', replay=False)
     """
 
     after_events: int
     action: str
     raw: bytes = b""
+    replay: bool = False
 
 
 @dataclass
@@ -247,6 +252,27 @@ class Faults:
     ) -> None:
         """Send half of the event after `after_events`, without its newline, then end cleanly."""
         self._arm_watch(WatchFault(after_events, "truncate"), count, path)
+
+    def end_watch(
+        self,
+        after_events: int = 0,
+        *,
+        count: int = 1,
+        path: str | None = None,
+        replay: bool = False,
+    ) -> None:
+        """End the next `count` watches cleanly after `after_events` events.
+
+        With ``replay=True`` each of them first sends every matching object as
+        ``ADDED``, whatever resourceVersion the client asked for: a server
+        that sends the same event again and hangs up, on every watch.
+
+        >>> faults = Faults()
+        >>> faults.end_watch(1, count=3, replay=True)
+        >>> faults.take_watch_fault("/api/v1/pods")
+        WatchFault(after_events=1, action='end', raw=b'', replay=True)
+        """
+        self._arm_watch(WatchFault(after_events, "end", replay=replay), count, path)
 
     def expire_watch(
         self,

@@ -130,6 +130,8 @@ def serve_watch(  # noqa: C901, PLR0912, PLR0915 - mirrors the API server's deci
     fault = server.faults.take_watch_fault(path)
     if fault is not None and fault.action == "expire_http":
         raise StatusError(410, "Expired", "The resourceVersion for the provided watch is too old.")
+    if fault is not None and fault.replay:
+        initial, requested, sie_given = True, 0, False
     seconds = float(timeout) if timeout else server.default_watch_timeout
     watcher = Watcher(rtype, route.namespace, labels, fields, server.watch_queue_limit)
     stream = _WatchStream(server, handler, watcher, fault, allow_bookmarks=allow_bookmarks)
@@ -250,6 +252,10 @@ class _WatchStream:
             return False
         if fault.action == "drop":
             raise _Abort
+        if fault.action == "end":
+            self.fault = None
+            self.end()
+            return True
         if fault.action == "expire":
             self.fault = None
             self.expire()
