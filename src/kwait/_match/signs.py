@@ -149,7 +149,7 @@ class SignCheck:
         self.last = obs
         if obs.type == "DELETED" or obs.object is None:
             return self._deleted(obs) if obs.type == "DELETED" else None
-        self.now = obs.time
+        self.now: float = obs.time
         message = self.test(obs.object)
         return None if message is None else self.hit(message, obs.time)
 

@@ -212,7 +212,7 @@ class ScriptedSource:
 
     def __init__(self, clock: Clock, description: str = "scripted objects") -> None:
         """Create an empty script playing on `clock`."""
-        self.clock = check_clock(clock)
+        self.clock: Clock = check_clock(clock)
         self.description = description
         self.cond: threading.Condition = threading.Condition()
         self.calls: list[tuple[str, str]] = []

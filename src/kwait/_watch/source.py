@@ -115,8 +115,8 @@ class ListResult:
         """Give the items as dicts or as raw items (bytes with heads)."""
         self._items = items
         self._raw_items = raw_items
-        self.resource_version = resource_version
-        self.pages = pages
+        self.resource_version: str = resource_version
+        self.pages: int = pages
 
     @property
     def items(self) -> list[dict[str, Any]]:

@@ -97,8 +97,8 @@ class TemporaryNamespace:
         """Describe the namespace; nothing is requested until `create`."""
         self.api_client = api_client
         self.name = name
-        self.labels = {NAMESPACE_LABEL: "true", **(labels or {})}
-        self.annotations = dict(annotations or {})
+        self.labels: dict[str, str] = {NAMESPACE_LABEL: "true", **(labels or {})}
+        self.annotations: dict[str, str] = dict(annotations or {})
         self.timeout = timeout
         self.wait_for_service_account = wait_for_service_account
         self.created = False
@@ -122,7 +122,7 @@ class TemporaryNamespace:
         self._http().send_json(
             "POST", "/api/v1/namespaces", body, request=f"CREATE namespace {self.name}"
         )
-        self.created = True
+        self.created: bool = True
         if self.wait_for_service_account:
             try:
                 wait_for(
