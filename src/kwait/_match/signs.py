@@ -142,14 +142,14 @@ class SignCheck:
     def __init__(self, sign: Sign) -> None:
         self.sign = sign
         self.last: Observation | None = None
-        self.now = 0.0  # the time of the observation being tested
+        self.now: float = 0.0  # the time of the observation being tested
 
     def observe(self, obs: Observation) -> Hit | None:
         """Take the next observation; return a `Hit` when the sign shows."""
         self.last = obs
         if obs.type == "DELETED" or obs.object is None:
             return self._deleted(obs) if obs.type == "DELETED" else None
-        self.now: float = obs.time
+        self.now = obs.time
         message = self.test(obs.object)
         return None if message is None else self.hit(message, obs.time)
 

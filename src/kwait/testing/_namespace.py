@@ -101,7 +101,7 @@ class TemporaryNamespace:
         self.annotations: dict[str, str] = dict(annotations or {})
         self.timeout = timeout
         self.wait_for_service_account = wait_for_service_account
-        self.created = False
+        self.created: bool = False
 
     def _http(self) -> Any:
         from kwait._watch.kube import KubeHttp  # noqa: PLC0415 - the client loads on use
@@ -122,7 +122,7 @@ class TemporaryNamespace:
         self._http().send_json(
             "POST", "/api/v1/namespaces", body, request=f"CREATE namespace {self.name}"
         )
-        self.created: bool = True
+        self.created = True
         if self.wait_for_service_account:
             try:
                 wait_for(
