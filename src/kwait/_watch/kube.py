@@ -318,7 +318,9 @@ def blocking_api_client(api_client: Any) -> tuple[Any, bool]:
         borrowed.api_key_prefix = dict(getattr(source, "api_key_prefix", None) or {})
         return kubernetes.client.ApiClient(borrowed), True
     pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
-    if not isinstance(pool, urllib3.PoolManager) or not hasattr(api_client, "configuration"):
+    # Duck-typed: a wrapped pool (a test's request counter, a proxy manager) is fine.
+    usable = isinstance(pool, urllib3.PoolManager) or callable(getattr(pool, "request", None))
+    if not usable or not hasattr(api_client, "configuration"):
         raise TypeError(
             f"api_client= takes a kubernetes.client.ApiClient (or a kubernetes_asyncio "
             f"ApiClient, whose configuration kwait reads), not {type(api_client).__name__}; "
